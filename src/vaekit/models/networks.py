@@ -1,0 +1,85 @@
+"""Encoder and decoder networks: plain ``nn.Module``s mapping images to vectors and back.
+
+They know nothing of distributions; ``vae.py`` turns their outputs into m, σ and p(x|z).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear layers of the given widths with ReLU between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if i:
+            layers.append(nn.ReLU())
+        layers.append(nn.Linear(a, b))
+    return nn.Sequential(*layers)
+
+
+class MLPEncoder(nn.Module):
+    """x: (B, C, H, W) -> (B, out).  The 784-400-20 VAE is MLPEncoder(784, [400], 40)."""
+
+    def __init__(self, image_shape, hidden, out):
+        super().__init__()
+        self.net = mlp([math.prod(image_shape), *hidden, out])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1))
+
+
+class MLPDecoder(nn.Module):
+    """z: (B, latent) -> (B, *out_shape) of per-pixel parameters (logits, or means and log-variances)."""
+
+    def __init__(self, latent, hidden, out_shape):
+        super().__init__()
+        self.out_shape = tuple(out_shape)
+        self.net = mlp([latent, *reversed(hidden), math.prod(out_shape)])
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(-1, *self.out_shape)
+
+
+class ConvEncoder(nn.Module):
+    """Two stride-2 convolutions (H, W -> H/4, W/4), then a hidden layer.
+
+    x: (B, C, H, W) -> (B, out).
+    """
+
+    def __init__(self, image_shape, hidden, out, channels=(32, 64)):
+        super().__init__()
+        c, h, w = image_shape
+        c1, c2 = channels
+        self.net = nn.Sequential(
+            nn.Conv2d(c, c1, 4, stride=2, padding=1), nn.ReLU(),    # (B, c1, H/2, W/2)
+            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),   # (B, c2, H/4, W/4)
+            nn.Flatten(),
+            nn.Linear(c2 * (h // 4) * (w // 4), hidden[0]), nn.ReLU(),
+            nn.Linear(hidden[0], out),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class ConvDecoder(nn.Module):
+    """The mirror of ConvEncoder: z: (B, latent) -> (B, *out_shape)."""
+
+    def __init__(self, latent, hidden, out_shape, channels=(32, 64)):
+        super().__init__()
+        c, h, w = out_shape
+        c1, c2 = channels
+        self.net = nn.Sequential(
+            nn.Linear(latent, hidden[0]), nn.ReLU(),
+            nn.Linear(hidden[0], c2 * (h // 4) * (w // 4)), nn.ReLU(),
+            nn.Unflatten(1, (c2, h // 4, w // 4)),
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),  # (B, c1, H/2, W/2)
+            nn.ConvTranspose2d(c1, c, 4, stride=2, padding=1),              # (B, C, H, W)
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)

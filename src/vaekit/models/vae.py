@@ -1,0 +1,98 @@
+"""The lecture's autoencoder and variational autoencoder.
+
+Notation (lecture -> code), with σ the *log-variance* of the code noise:
+
+    m  = the encoder's code                      -> ``m``        (B, latent)
+    σ  = log of the noise variance, exp(σ) > 0    -> ``log_var``  (B, latent)
+    e  ~ N(0, I)                                  -> ``e``
+    c  = m + exp(σ/2)·e, the noisy code           -> ``z``
+
+The lecture writes c = m + exp(σ)·e while also calling exp(σ) the variance; the noise
+scale must be the standard deviation exp(σ/2) for both statements to hold, so that is
+what we use (``objectives.elbo.reparameterize``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.distributions import Bernoulli, Distribution, Independent, Normal
+
+from .config import ModelConfig
+from .networks import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+
+
+class AutoEncoder(nn.Module):
+    """A plain autoencoder (``kind="ae"``: deterministic code) or a VAE (``kind="vae"``).
+
+    Both decode to a distribution p(x|z), so reconstruction errors are log-likelihoods in
+    nats for either.  ``encode`` returns (m, log_var); log_var is None for the plain AE.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        c, h, w = config.image_shape
+        enc_out = 2 * config.latent if config.kind == "vae" else config.latent
+        # Gaussian p(x|z): the decoder emits a mean and a log-variance per pixel.
+        dec_shape = (c * (2 if config.likelihood == "gaussian" else 1), h, w)
+        if config.arch == "mlp":
+            self.encoder = MLPEncoder(config.image_shape, config.hidden, enc_out)
+            self.decoder = MLPDecoder(config.latent, config.hidden, dec_shape)
+        else:
+            self.encoder = ConvEncoder(config.image_shape, config.hidden, enc_out, config.conv_channels)
+            self.decoder = ConvDecoder(config.latent, config.hidden, dec_shape, config.conv_channels)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent
+
+    @property
+    def likelihood(self) -> str:
+        return self.config.likelihood
+
+    @property
+    def is_variational(self) -> bool:
+        return self.config.kind == "vae"
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x: (B, C, H, W) float in [0, 1] -> m: (B, latent), log_var: (B, latent) or None."""
+        out = self.encoder(x)
+        if not self.is_variational:
+            return out, None
+        m, log_var = out.chunk(2, dim=-1)
+        return m, log_var
+
+    def decode(self, z: torch.Tensor) -> Distribution:
+        """z: (B, latent) -> p(x|z) with batch shape (B,) and event shape (C, H, W).
+
+        ``log_prob(x)`` is log p(x|z) per example in nats (summed over pixels, every
+        constant kept); ``mean`` is the image.
+        """
+        out = self.decoder(z)
+        if self.config.likelihood == "bernoulli":
+            base = Bernoulli(logits=out, validate_args=False)
+        else:
+            mean_logit, log_var = out.chunk(2, dim=1)
+            base = Normal(torch.sigmoid(mean_logit), torch.exp(0.5 * log_var), validate_args=False)
+        return Independent(base, 3, validate_args=False)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode n prior draws z ~ N(0, I); returns the mean images, (n, C, H, W)."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.latent_dim, generator=generator, device=device)
+        return self.decode(z).mean
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """The mean image decoded from the code m of x: (B, C, H, W) -> (B, C, H, W)."""
+        m, _ = self.encode(x)
+        return self.decode(m).mean
+
+
+def build_model(config: ModelConfig, seed: int = 0) -> AutoEncoder:
+    """A freshly initialised model; the same seed gives the same weights on every machine."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return AutoEncoder(config)

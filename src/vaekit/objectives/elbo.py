@@ -1,0 +1,63 @@
+"""The evidence lower bound L_b, per example, in nats.
+
+    log P(x) = L_b + KL(q(z|x) || P(z|x))                        (lecture, "Maximum likelihood")
+    L_b      = E_q[log P(x|z)] - KL(q(z|x) || P(z)),  P(z) = N(0, I)
+
+Training minimises the negative ELBO, -E_q[log p(x|z)] + β·KL; β = 1 is the true bound.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def kl_standard_normal(m: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """KL(N(m, exp(σ)) || N(0, 1)) per latent dimension, in nats.
+
+    The lecture's penalty ½(exp(σ) − (1 + σ) + m²) with σ the log-variance: exp(σ) − (1+σ)
+    is the green curve, zero only at σ = 0 (variance 1).  m, log_var: (B, L) -> (B, L).
+    """
+    return 0.5 * (torch.exp(log_var) - (1 + log_var) + m.pow(2))
+
+
+def reparameterize(m: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None,
+                   samples: int | None = None) -> torch.Tensor:
+    """The noisy code c = m + exp(σ/2)·e, e ~ N(0, I) (σ = log-variance, so exp(σ/2) is the std).
+
+    m, log_var: (B, L) -> (B, L), or (samples, B, L) when ``samples`` is given.
+    """
+    shape = m.shape if samples is None else (samples, *m.shape)
+    e = torch.randn(shape, generator=generator, device=m.device, dtype=m.dtype)
+    return m + torch.exp(0.5 * log_var) * e
+
+
+def elbo_terms(model, x: torch.Tensor, generator: torch.Generator | None = None):
+    """One-sample estimates of the ELBO's parts for each example.
+
+    x: (B, C, H, W) in [0, 1].  Returns (recon, kl): recon = log p(x|c), (B,), nats, a
+    one-sample estimate of E_q[log p(x|z)]; kl = KL(q(z|x) || N(0, I)) per dimension,
+    (B, L), nats, exact.  For a plain autoencoder c = m and kl is None.
+    """
+    m, log_var = model.encode(x)
+    if log_var is None:
+        return model.decode(m).log_prob(x), None
+    z = reparameterize(m, log_var, generator)
+    return model.decode(z).log_prob(x), kl_standard_normal(m, log_var)
+
+
+def negative_elbo(model, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None,
+                  free_bits: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The training loss per example: -log p(x|c) + β·KL(q(z|x) || N(0, I)), nats, shape (B,).
+
+    Returns (loss, recon, kl_per_dim).  With ``free_bits`` λ > 0 each latent dimension's
+    KL, averaged over the batch, is charged at least λ nats (Kingma et al. 2016, "free
+    bits"): dimensions below λ get no gradient pushing them further to the prior.  The
+    autoencoder's loss is its reconstruction term alone.
+    """
+    recon, kl = elbo_terms(model, x, generator)
+    if kl is None:
+        return -recon, recon, None
+    if free_bits > 0:
+        charged = torch.clamp(kl.mean(0), min=free_bits).sum()   # scalar, same for every example
+        return -recon + beta * charged, recon, kl
+    return -recon + beta * kl.sum(-1), recon, kl

@@ -1,0 +1,45 @@
+"""Importance weights and the importance-weighted bound (Burda et al. 2016).
+
+    log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x),   z_i ~ q(z|x)
+    L_K     = E[ log (1/K) Σ_i w_i ] = E[ logsumexp_i(log w_i) - log K ]
+
+L_1 is the ELBO; L_K rises with K and tends to log p(x).  The same weights, with many
+samples, give the importance-sampled estimate of log p(x) in ``eval.likelihood``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.distributions import Independent, Normal
+
+from .elbo import reparameterize
+
+
+def log_weights(model, x: torch.Tensor, k: int, generator: torch.Generator | None = None,
+                encoded: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """log w for k samples per example: x: (B, C, H, W) -> (k, B), nats.
+
+    ``encoded`` = (m, log_var) skips re-running the encoder when drawing samples in chunks.
+    """
+    m, log_var = encoded if encoded is not None else model.encode(x)
+    if log_var is None:
+        raise ValueError("importance weights need a VAE (an encoder with a variance); got a plain autoencoder")
+    z = reparameterize(m, log_var, generator, samples=k)                       # (k, B, L)
+    q = Independent(Normal(m, torch.exp(0.5 * log_var), validate_args=False), 1, validate_args=False)
+    log_q = q.log_prob(z)                                                     # (k, B)
+    log_prior = Normal(0.0, 1.0, validate_args=False).log_prob(z).sum(-1)     # (k, B)
+    b = x.shape[0]
+    log_lik = model.decode(z.reshape(k * b, -1)).log_prob(x.repeat(k, 1, 1, 1)).view(k, b)
+    return log_lik + log_prior - log_q
+
+
+def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
+    """log (1/K) Σ_i w_i per example, computed stably: log_w (K, B) -> (B,), nats."""
+    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+
+
+def negative_iwae(model, x: torch.Tensor, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The IWAE training loss per example, -L_K, nats, shape (B,)."""
+    return -iwae_bound(log_weights(model, x, k, generator))

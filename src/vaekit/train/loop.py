@@ -1,0 +1,82 @@
+"""The training loop: data on the device, batches by indexing, no host sync per step.
+
+Per step the loop only launches work: the batch is an index into a device tensor, the
+loss of each step is written into a device buffer, and the first non-finite loss is
+found once per epoch when that buffer is read.  On a GPU this keeps the device busy; on a
+CPU it removes the DataLoader's per-sample Python.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from ..data.transforms import to_model_input
+from ..errors import TrainingDiverged
+from ..objectives.elbo import negative_elbo
+from ..objectives.iwae import negative_iwae
+from .config import TrainConfig
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        from ..errors import ConfigError
+
+        raise ConfigError("--device cuda was asked for, but PyTorch sees no CUDA GPU (use --device cpu or auto)")
+    return torch.device(name)
+
+
+def make_optimizer(model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
+    """Adam with the fused kernel (one kernel for all parameters instead of a Python loop)."""
+    try:
+        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    except (RuntimeError, TypeError):  # older PyTorch builds without fused CPU Adam
+        return torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
+
+
+@dataclass
+class EpochResult:
+    train_loss: float      # mean training loss per example, nats
+    seconds: float         # wall time of the epoch's training steps
+
+
+def kl_weight(cfg: TrainConfig, epoch: int, step: int, steps: int) -> float:
+    """β, ramped linearly from 0 over the first ``warmup_epochs`` epochs (epoch counts from 1)."""
+    if cfg.warmup_epochs <= 0:
+        return cfg.beta
+    return cfg.beta * min(1.0, ((epoch - 1) + step / steps) / cfg.warmup_epochs)
+
+
+def train_epoch(model, optimizer, images: torch.Tensor, cfg: TrainConfig, likelihood: str, epoch: int,
+                generator: torch.Generator, progress=None) -> EpochResult:
+    """One pass over ``images`` (N, C, H, W) uint8 on the model's device, in a seeded random order."""
+    model.train()
+    n = len(images)
+    steps = math.ceil(n / cfg.batch_size)
+    perm = torch.randperm(n, generator=generator, device=images.device)
+    batch_losses = torch.zeros(steps, device=images.device)   # Σ loss over each batch, nats
+    rows = range(steps) if progress is None else progress(range(steps), epoch)
+    start = time.perf_counter()
+    for step in rows:
+        idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+        x = to_model_input(images[idx], likelihood, generator)
+        if cfg.objective == "iwae":
+            loss = negative_iwae(model, x, cfg.k, generator)
+        else:
+            loss, _, _ = negative_elbo(model, x, kl_weight(cfg, epoch, step, steps), generator, cfg.free_bits)
+        total = loss.sum()
+        optimizer.zero_grad(set_to_none=True)
+        (total / len(idx)).backward()
+        optimizer.step()
+        batch_losses[step] = total.detach()
+    bad = ~torch.isfinite(batch_losses)
+    if bad.any():   # the epoch's one host sync besides the loss read below
+        step = int(bad.nonzero()[0, 0])
+        raise TrainingDiverged(f"non-finite loss at epoch {epoch}, step {step + 1} of {steps}")
+    train_loss = batch_losses.sum().item() / n
+    return EpochResult(train_loss=train_loss, seconds=time.perf_counter() - start)

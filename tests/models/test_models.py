@@ -1,0 +1,65 @@
+import pytest
+import torch
+from torch.distributions import Distribution
+
+from known_models import EXAMPLE_CONFIGS
+from vaekit.errors import ConfigError
+from vaekit.models import ModelConfig, build_model
+from vaekit.objectives import negative_elbo
+
+
+@pytest.mark.parametrize("cfg", EXAMPLE_CONFIGS, ids=lambda c: f"{c.kind}-{c.arch}-{c.likelihood}-{c.image_shape}")
+def test_shapes_finiteness_and_gradients(cfg):
+    model = build_model(cfg, seed=0)
+    x = torch.rand(5, *cfg.image_shape, generator=torch.Generator().manual_seed(0))
+    if cfg.likelihood == "bernoulli":
+        x = x.round()
+    m, log_var = model.encode(x)
+    assert m.shape == (5, cfg.latent)
+    assert (log_var is None) == (cfg.kind == "ae")
+    if log_var is not None:
+        assert log_var.shape == (5, cfg.latent)
+    dist = model.decode(m)
+    assert isinstance(dist, Distribution)
+    assert dist.batch_shape == (5,) and dist.event_shape == cfg.image_shape
+    assert dist.mean.shape == (5, *cfg.image_shape)
+    assert dist.log_prob(x).shape == (5,)
+    loss, _, _ = negative_elbo(model, x, generator=torch.Generator().manual_seed(1))
+    assert loss.shape == (5,) and torch.isfinite(loss).all()
+    loss.mean().backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert model.sample(3).shape == (3, *cfg.image_shape)
+
+
+def test_same_seed_same_weights_and_global_rng_untouched():
+    cfg = EXAMPLE_CONFIGS[0]
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    a, b = build_model(cfg, seed=7), build_model(cfg, seed=7)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_bernoulli_log_prob_is_negative_bce():
+    cfg = ModelConfig(image_shape=(1, 4, 4), hidden=(8,), latent=2)
+    model = build_model(cfg)
+    z = torch.randn(3, 2)
+    x = torch.randint(0, 2, (3, 1, 4, 4)).float()
+    logits = model.decoder(z)
+    ref = -torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum((1, 2, 3))
+    torch.testing.assert_close(model.decode(z).log_prob(x), ref)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(kind="gan"), "unknown model kind 'gan'"),
+    (dict(arch="resnet"), "unknown architecture"),
+    (dict(likelihood="poisson"), "unknown likelihood"),
+    (dict(latent=0), "--latent must be a positive integer; got 0"),
+    (dict(hidden=(0,)), "--hidden must be positive"),
+    (dict(arch="conv", image_shape=(1, 10, 10)), "divisible by 4"),
+])
+def test_bad_model_configs(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        ModelConfig(**kwargs)
