@@ -28,7 +28,7 @@ from torch.distributions import Bernoulli, Independent
 from torch.utils.data import DataLoader, TensorDataset
 
 from vaekit.data import load
-from vaekit.data.transforms import fixed_model_input
+from vaekit.data.transforms import split_input
 from vaekit.eval import elbo_means
 from vaekit.models import ModelConfig, build_model
 from vaekit.train import TrainConfig
@@ -124,7 +124,7 @@ def main():
     train = load("mnist", "train", data_dir=args.data_dir)
     test = load("mnist", "test", data_dir=args.data_dir)
     n = len(train)
-    test_x = fixed_model_input(test.images.to(device), "bernoulli", seed=123)
+    test_x = split_input(test.images.to(device), "bernoulli", "test")
 
     cfg = TrainConfig(data="mnist", epochs=args.epochs, device=args.device)   # vaekit's defaults
     ours = build_model(ModelConfig(image_shape=train.image_shape, hidden=cfg.hidden, latent=cfg.latent), seed=0)

@@ -9,7 +9,7 @@ def add_parser(sub, parents):
                                    "folder vaekit looks in), verifying each file's checksum.")
     p.add_argument("name", help="mnist, fashion-mnist or frey")
     p.add_argument("--data-dir", help="where to put the files")
-    p.add_argument("--mirror", action="append", help="base URL to try first (repeatable)")
+    p.add_argument("--mirror", action="append", help="base URL to fetch from instead of the official mirrors (repeatable)")
     p.set_defaults(func=main)
     return p
 

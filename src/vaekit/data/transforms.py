@@ -43,6 +43,16 @@ def fixed_model_input(images: torch.Tensor, likelihood: str, seed: int, batch: i
     return torch.cat([to_model_input(images[i:i + batch], likelihood, g) for i in range(0, len(images), batch)])
 
 
+# One fixed draw per split, independent of any training seed, so every model trained on a
+# dataset is validated and tested on the very same binarised (or dequantised) images.
+SPLIT_SEEDS = {"train": 20_231, "val": 20_232, "test": 20_233}
+
+
+def split_input(images: torch.Tensor, likelihood: str, split: str) -> torch.Tensor:
+    """The fixed model input of a whole val/test (or train) split: (N, C, H, W) float."""
+    return fixed_model_input(images, likelihood, SPLIT_SEEDS[split])
+
+
 def bits_per_dim(log_px_nats: float, dims: int, likelihood: str) -> float:
     """Negative log-likelihood per example in nats -> bits per dimension.
 

@@ -18,7 +18,7 @@ import torch
 
 from .. import __version__, atomic, checkpoint
 from ..data import load as load_dataset
-from ..data.transforms import fixed_model_input
+from ..data.transforms import split_input
 from ..errors import CheckpointError, ConfigError
 from ..eval.elbo import elbo_means
 from ..eval.likelihood import log_px
@@ -27,7 +27,6 @@ from ..viz import save_curves, save_reconstructions, save_samples
 from .config import TrainConfig
 from .loop import make_optimizer, resolve_device, train_epoch
 
-VAL_SEED_OFFSET = 1_000_003     # the fixed val/test binarisation draws from seed + this
 RESUMABLE = {"epochs", "device", "data_dir"}   # settings that may change on --resume
 
 
@@ -107,7 +106,7 @@ def fit(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = False, progress
     })
 
     images = train.images.to(device)
-    val_x = fixed_model_input(val.images.to(device), likelihood, cfg.seed + VAL_SEED_OFFSET)
+    val_x = split_input(val.images.to(device), likelihood, "val")
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
         result = train_epoch(model, optimizer, images, cfg, likelihood, epoch, generator, progress)
         record = {"epoch": epoch, "train_loss": result.train_loss, "seconds": result.seconds}
@@ -150,7 +149,7 @@ def write_figures(model, cfg: TrainConfig, run_dir: Path, records: list[dict]) -
     save_samples(model.sample(64, generator=g).cpu(), run_dir / "samples.png")
     test = load_dataset(cfg.data, "test", data_dir=cfg.data_dir, image_size=cfg.image_size)
     likelihood = model.likelihood
-    x = fixed_model_input(test.images[:32].to(device), likelihood, cfg.seed + VAL_SEED_OFFSET)
+    x = split_input(test.images[:32].to(device), likelihood, "test")
     shown = x if likelihood == "bernoulli" else test.images[:32].float().div(255).to(device)
     save_reconstructions(shown.cpu(), model.reconstruct(x).cpu(), run_dir / "reconstructions.png")
     if records:

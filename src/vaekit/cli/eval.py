@@ -1,0 +1,55 @@
+"""``vaekit eval RUN_DIR``: ELBO, importance-sampled log p(x), gap, bits/dim, active units."""
+
+from __future__ import annotations
+
+import json
+
+from .common import positive_int
+
+
+def add_parser(sub, parents):
+    p = sub.add_parser("eval", parents=parents, help="honest likelihoods of a trained VAE or GMM",
+                       description="Evaluate a run on a split: ELBO and its parts, importance-sampled "
+                                   "log p(x) with its standard error, the gap, bits/dim, active units.")
+    p.add_argument("run_dir", help="a run directory written by vaekit train or vaekit gmm")
+    p.add_argument("--split", default="test", help="train, val or test (default test)")
+    p.add_argument("--k", type=int, default=5000, help="importance samples per example (default 5000)")
+    p.add_argument("--batch-size", type=positive_int, default=100, help="examples per batch (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the importance samples (default 0)")
+    p.add_argument("--data", help="evaluate on another dataset than the run's (same image shape)")
+    p.add_argument("--data-dir", help="folder holding the dataset's files")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    p.set_defaults(func=main)
+    return p
+
+
+def main(args) -> int:
+    from ..eval.run import evaluate_run
+
+    report = evaluate_run(args.run_dir, split=args.split, k=args.k, batch_size=args.batch_size, seed=args.seed,
+                          data=args.data, data_dir=args.data_dir, device=args.device)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(format_report(report))
+    return 0
+
+
+def format_report(r: dict) -> str:
+    lines = [f"{r['model']} on {r['data']} {r['split']} ({r['n']} examples), per example:"]
+    if r["elbo"] is not None:
+        lines += [f"  ELBO  L_b                 {r['elbo']:10.2f} nats",
+                  f"    reconstruction E_q[log p(x|z)] {r['recon']:10.2f} nats",
+                  f"    KL(q(z|x) || p(z))      {r['kl']:10.2f} nats"]
+    how = f"importance-sampled, k = {r['k']}" if r["k"] else "exact"
+    lines.append(f"  log p(x) ({how}) {r['log_px']:10.2f} ± {r['log_px_se']:.2f} nats (standard error)")
+    if r["gap"] is not None:
+        lines.append(f"  gap log p(x) - ELBO      {r['gap']:10.2f} nats  (≈ KL(q(z|x) || p(z|x)))")
+    lines.append(f"  bits/dim                 {r['bits_per_dim']:10.4f}  ({r['bits_per_dim_convention']})")
+    if r["active_units"] is not None:
+        kl = " ".join(f"{v:.2f}" for v in r["kl_per_dim"])
+        lines.append(f"  active units             {r['active_units']:>7} of {len(r['kl_per_dim'])}")
+        lines.append(f"  KL per latent dimension  {kl}")
+    lines.append(f"  {r['seconds']:.1f} s")
+    return "\n".join(lines)

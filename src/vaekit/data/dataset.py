@@ -1,0 +1,56 @@
+"""The one container every loader returns: uint8 images (and labels) of one split, in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import DataError
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing tensors with == has no single truth value
+class Dataset:
+    """One split of a dataset, held in memory.
+
+    images: (N, C, H, W) uint8 in 0..255, contiguous.  labels: (N,) int64 class indices, or
+    None where the data has no labels (image folders, arrays).  name is the dataset name as
+    given to ``load`` (a path for path datasets); split is "train", "val" or "test".
+    """
+
+    name: str
+    split: str
+    images: torch.Tensor
+    labels: torch.Tensor | None = None
+
+    def __post_init__(self):
+        images, labels = self.images, self.labels
+        if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.ndim != 4:
+            raise DataError(f"{self.name}: expected images as a uint8 tensor (N, C, H, W), got {_describe(images)}")
+        if not images.is_contiguous():
+            raise DataError(f"{self.name}: expected contiguous images, got strides {images.stride()}")
+        if labels is not None and (not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64
+                                   or tuple(labels.shape) != (len(images),)):
+            raise DataError(f"{self.name}: expected labels as an int64 tensor of shape ({len(images)},), "
+                            f"got {_describe(labels)}")
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image."""
+        c, h, w = self.images.shape[1:]
+        return (c, h, w)
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def __repr__(self) -> str:
+        labels = "None" if self.labels is None else f"int64{tuple(self.labels.shape)}"
+        return (f"Dataset(name={self.name!r}, split={self.split!r}, "
+                f"images=uint8{tuple(self.images.shape)}, labels={labels})")
+
+
+def _describe(value) -> str:
+    """'torch.uint8 (2, 1, 3, 3)' for a tensor, else the type's name."""
+    if isinstance(value, torch.Tensor):
+        return f"{value.dtype} {tuple(value.shape)}"
+    return type(value).__name__

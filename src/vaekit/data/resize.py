@@ -1,0 +1,38 @@
+"""Resizing uint8 image batches to one (H, W), and reading the ``image_size`` argument."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import DataError
+
+_CHUNK = 4096  # images resized at once; bounds the float copy to ~16 MB per 1,000 pixels per image
+
+
+def parse_size(image_size) -> tuple[int, int] | None:
+    """``image_size`` as (H, W): an int s means (s, s); None stays None."""
+    if image_size is None:
+        return None
+    sizes = (image_size, image_size) if isinstance(image_size, Integral) else image_size
+    try:
+        height, width = sizes
+    except (TypeError, ValueError):
+        height = width = None
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in (height, width)):
+        raise DataError(f"image_size: expected a positive int or (H, W) of positive ints, got {image_size!r}")
+    return int(height), int(width)
+
+
+def resize(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(N, C, H, W) uint8 -> (N, C, *size) uint8, bilinear with antialiasing when shrinking."""
+    if tuple(images.shape[-2:]) == tuple(size):
+        return images
+    out = torch.empty((*images.shape[:2], *size), dtype=torch.uint8)
+    for start in range(0, len(images), _CHUNK):
+        x = images[start:start + _CHUNK].float()
+        y = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+        out[start:start + _CHUNK] = y.round_().clamp_(0, 255).to(torch.uint8)
+    return out
