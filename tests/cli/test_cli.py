@@ -1,0 +1,139 @@
+"""The command line end to end: real runs on digits, and one-line errors for bad input."""
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from vaekit.cli.main import main
+
+FAST = ["--hidden", "32", "--latent", "4", "--epochs", "2", "--device", "cpu", "--log-px-k", "5"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(capsys, *argv, match, code=2):
+    got, out, err = run(capsys, *argv)
+    assert got == code, (got, err)
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert match in err, err
+    return err
+
+
+def test_train_then_eval_on_digits(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    code, out, err = run(capsys, "train", "--out", str(out_dir), *FAST)
+    assert code == 0, err
+    assert "epoch   2/2" in out and "val -ELBO" in out
+    for name in ("config.json", "metrics.jsonl", "checkpoint.json", "samples.png", "reconstructions.png",
+                 "curves.png"):
+        assert (out_dir / name).is_file(), name
+    code, out, err = run(capsys, "eval", str(out_dir), "--k", "20", "--json")
+    assert code == 0, err
+    report = json.loads(out)      # stdout is one JSON object and nothing else
+    for key in ("elbo", "recon", "kl", "log_px", "log_px_se", "gap", "bits_per_dim", "active_units",
+                "kl_per_dim", "k", "split", "n", "seconds"):
+        assert key in report, key
+    assert report["k"] == 20 and report["split"] == "test" and report["n"] == 359
+    assert len(report["kl_per_dim"]) == 4
+    assert report["log_px"] >= report["elbo"] - 0.5
+    code, out, _ = run(capsys, "eval", str(out_dir), "--k", "5")
+    assert code == 0 and "log p(x)" in out and "bits/dim" in out
+
+
+def test_python_dash_m_and_toml_config(tmp_path):
+    config = tmp_path / "cfg.toml"
+    config.write_text('hidden = [16]\nlatent = 3\nepochs = 1\nmodel = "ae"\n')
+    out_dir = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "vaekit", "train", "--config", str(config), "--out", str(out_dir),
+                           "--device", "cpu"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    saved = json.loads((out_dir / "config.json").read_text())
+    assert saved["train"]["hidden"] == [16] and saved["train"]["model"] == "ae" and saved["model"]["latent"] == 3
+    bad = tmp_path / "bad.toml"
+    bad.write_text("hiden = 3\n")
+    done = subprocess.run([sys.executable, "-m", "vaekit", "train", "--config", str(bad), "--out", str(tmp_path / "x")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "unknown setting 'hiden'" in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--data", "cifar"], "unknown dataset 'cifar'"),
+    (["--model", "gan"], "--model must be one of vae, ae; got 'gan'"),
+    (["--likelihood", "poisson"], "--likelihood must be one of auto, bernoulli, gaussian; got 'poisson'"),
+    (["--arch", "resnet"], "--arch must be one of mlp, conv"),
+    (["--latent", "0"], "--latent must be a positive integer; got 0"),
+    (["--batch-size", "-5"], "--batch-size must be a positive integer; got -5"),
+    (["--hidden", "400,-1"], "--hidden must be positive integers"),
+    (["--epochs", "0"], "--epochs must be a positive integer; got 0"),
+    (["--lr", "0"], "--lr must be positive; got 0"),
+    (["--epochs", "two"], "argument --epochs: invalid int value: 'two'"),
+])
+def test_bad_flags(tmp_path, capsys, argv, match):
+    one_line_error(capsys, "train", "--out", str(tmp_path / "run"), *argv, match=match)
+    assert not (tmp_path / "run" / "checkpoint.json").exists()
+
+
+def test_bad_data_files(tmp_path, capsys, shared_data):
+    # a truncated IDX file: the error names the file
+    bad = tmp_path / "mnist"
+    bad.mkdir()
+    for f in (shared_data / "mnist").iterdir():
+        shutil.copy(f, bad / f.name)
+    raw = gzip.decompress((bad / "train-images-idx3-ubyte.gz").read_bytes())
+    (bad / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw[:100_000]))
+    one_line_error(capsys, "train", "--data", "mnist", "--data-dir", str(bad), "--out", str(tmp_path / "r"),
+                   match="train-images-idx3-ubyte.gz")
+    # an empty image folder, an unreadable image, an array of the wrong dtype
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    one_line_error(capsys, "train", "--data", str(empty), "--out", str(tmp_path / "r"), match=str(empty))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "a.png").write_bytes(b"not a png")
+    one_line_error(capsys, "train", "--data", str(broken), "--out", str(tmp_path / "r"), match="a.png")
+    arr = tmp_path / "x.npy"
+    np.save(arr, np.zeros((10, 8, 8), np.float32))
+    one_line_error(capsys, "train", "--data", str(arr), "--out", str(tmp_path / "r"), match="uint8")
+    assert not (tmp_path / "r").exists() or not (tmp_path / "r" / "checkpoint.json").exists()
+
+
+def test_resume_errors(tmp_path, capsys):
+    one_line_error(capsys, "train", "--resume", "--out", str(tmp_path), match="no checkpoint found")
+    run_dir = tmp_path / "run"
+    assert run(capsys, "train", "--out", str(run_dir), *FAST)[0] == 0
+    pointer = run_dir / "checkpoint.json"
+    folder = run_dir / json.loads(pointer.read_text())["path"]
+    state = folder / "state.pt"
+    state.write_bytes(state.read_bytes()[:-20])
+    one_line_error(capsys, "train", "--resume", "--epochs", "3", "--out", str(run_dir),
+                   match="state.pt: checkpoint is corrupted")
+    pointer.write_text("{not json")
+    one_line_error(capsys, "train", "--resume", "--out", str(run_dir), match="corrupted checkpoint pointer")
+
+
+def test_eval_errors(tmp_path, capsys):
+    one_line_error(capsys, "eval", str(tmp_path), match="no checkpoint found")
+    run_dir = tmp_path / "run"
+    assert run(capsys, "train", "--out", str(run_dir), *FAST)[0] == 0
+    one_line_error(capsys, "eval", str(run_dir), "--k", "0", match="--k must be a positive integer; got 0")
+    one_line_error(capsys, "eval", str(run_dir), "--k", "-3", match="--k must be a positive integer; got -3")
+    one_line_error(capsys, "eval", str(run_dir), "--split", "dev", match="split 'dev'")
+    one_line_error(capsys, "eval", str(run_dir), "--data", "frey", "--data-dir",
+                   str(tmp_path / "nowhere"), match="frey")
+
+
+def test_eval_refuses_model_dataset_shape_mismatch(tmp_path, capsys, shared_data):
+    run_dir = tmp_path / "run"
+    assert run(capsys, "train", "--out", str(run_dir), *FAST)[0] == 0
+    one_line_error(capsys, "eval", str(run_dir), "--data", "mnist", "--data-dir", str(shared_data / "mnist"),
+                   "--k", "2", match="the model expects images of shape (1, 8, 8)")
