@@ -38,6 +38,7 @@ class LinearGaussian(torch.nn.Module):
         self.s = s
         self.latent_dim = latent
         self.likelihood = "gaussian"
+        self.is_variational = True
         self.q_shift, self.q_log_scale = q_shift, q_log_scale
 
     def encode(self, x):

@@ -63,3 +63,17 @@ def test_bernoulli_log_prob_is_negative_bce():
 def test_bad_model_configs(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         ModelConfig(**kwargs)
+
+
+@pytest.mark.parametrize("cfg", [c for c in EXAMPLE_CONFIGS if c.kind == "vae"],
+                         ids=lambda c: f"{c.arch}-{c.likelihood}-{c.image_shape}")
+def test_log_likelihood_matches_decode_log_prob(cfg):
+    model = build_model(cfg, seed=0)
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(4, *cfg.image_shape, generator=g)
+    if cfg.likelihood == "bernoulli":
+        x = x.round()
+    z = torch.randn(3, 4, cfg.latent, generator=g)
+    fast = model.log_likelihood(z, x)
+    ref = torch.stack([model.decode(z[s]).log_prob(x) for s in range(3)])
+    torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-4)

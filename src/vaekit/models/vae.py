@@ -15,6 +15,7 @@ what we use (``objectives.elbo.reparameterize``).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Bernoulli, Distribution, Independent, Normal
 
@@ -76,6 +77,24 @@ class AutoEncoder(nn.Module):
             mean_logit, log_var = out.chunk(2, dim=1)
             base = Normal(torch.sigmoid(mean_logit), torch.exp(0.5 * log_var), validate_args=False)
         return Independent(base, 3, validate_args=False)
+
+    def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) in nats for several codes per example: z (S, B, L), x (B, C, H, W) -> (S, B).
+
+        Equal to ``decode(z[s]).log_prob(x)`` for each s, without S copies of x.  For the
+        Bernoulli MLP decoder, whose last layer is linear (logits l = W h + b), it uses
+        Σ_d x_d·l_d = h·(Wᵀx) + b·x, so only softplus(l) is computed per pixel:
+        log p(x|z) = Σ_d [x_d·l_d - softplus(l_d)].
+        """
+        s, b, latent = z.shape
+        if self.config.likelihood == "bernoulli" and self.config.arch == "mlp":
+            *body, last = self.decoder.net
+            h = nn.Sequential(*body)(z)                                    # (S, B, H)
+            xf = x.flatten(1)                                              # (B, D)
+            x_dot_logits = (h * (xf @ last.weight)).sum(-1) + xf @ last.bias
+            return x_dot_logits - F.softplus(F.linear(h, last.weight, last.bias)).sum(-1)
+        xs = x.expand(s, *x.shape).reshape(s * b, *x.shape[1:])
+        return self.decode(z.reshape(s * b, latent)).log_prob(xs).view(s, b)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

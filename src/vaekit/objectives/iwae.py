@@ -30,8 +30,11 @@ def log_weights(model, x: torch.Tensor, k: int, generator: torch.Generator | Non
     q = Independent(Normal(m, torch.exp(0.5 * log_var), validate_args=False), 1, validate_args=False)
     log_q = q.log_prob(z)                                                     # (k, B)
     log_prior = Normal(0.0, 1.0, validate_args=False).log_prob(z).sum(-1)     # (k, B)
-    b = x.shape[0]
-    log_lik = model.decode(z.reshape(k * b, -1)).log_prob(x.repeat(k, 1, 1, 1)).view(k, b)
+    if hasattr(model, "log_likelihood"):
+        log_lik = model.log_likelihood(z, x)                                  # (k, B)
+    else:
+        b = x.shape[0]
+        log_lik = model.decode(z.reshape(k * b, -1)).log_prob(x.repeat(k, 1, 1, 1)).view(k, b)
     return log_lik + log_prior - log_q
 
 
