@@ -137,3 +137,28 @@ def test_eval_refuses_model_dataset_shape_mismatch(tmp_path, capsys, shared_data
     assert run(capsys, "train", "--out", str(run_dir), *FAST)[0] == 0
     one_line_error(capsys, "eval", str(run_dir), "--data", "mnist", "--data-dir", str(shared_data / "mnist"),
                    "--k", "2", match="the model expects images of shape (1, 8, 8)")
+
+
+def test_download_from_a_local_mirror_then_train_reads_it(tmp_path, capsys, shared_data):
+    mirror = (shared_data / "mnist").as_uri() + "/"
+    code, out, err = run(capsys, "download", "mnist", "--data-dir", str(tmp_path), "--mirror", mirror)
+    assert code == 0, err
+    assert "verified" in out
+    corrupt = tmp_path / "bad-mirror"
+    corrupt.mkdir()
+    for f in (shared_data / "mnist").iterdir():
+        data = f.read_bytes()
+        (corrupt / f.name).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    one_line_error(capsys, "download", "mnist", "--data-dir", str(tmp_path / "other"), "--mirror",
+                   corrupt.as_uri() + "/", match="checksum")
+
+
+@pytest.mark.parametrize("extra", [["--objective", "iwae", "--k", "3"], ["--warmup-epochs", "2"],
+                                   ["--free-bits", "0.5"], ["--arch", "conv"], ["--likelihood", "gaussian"]])
+def test_objectives_and_architectures_train(tmp_path, capsys, extra):
+    code, out, err = run(capsys, "train", "--out", str(tmp_path / "run"), *FAST, *extra)
+    assert code == 0, err
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["train"]
+    assert str(saved[extra[0][2:].replace("-", "_")]) == extra[1]
+    assert all(json.loads(line)["train_loss"] == json.loads(line)["train_loss"]    # finite, not NaN
+               for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines())

@@ -1,0 +1,126 @@
+"""Evaluation speed: ``vaekit eval --k 5000`` on the MNIST test set, against the matmul rate.
+
+Trains (or takes, with --run-dir) the 784-400-20 MLP VAE, then times the importance-
+sampled log p(x) with k samples on the test split, and reports the decoder passes'
+FLOPs per second of wall time next to a plain float32 matmul rate measured in the same
+run.  Side by side, on the first --naive-n test images, the usual way of computing the
+same estimate (per example: repeat x k times, decode, Bernoulli log_prob, logsumexp).
+
+    python bench/eval_speed.py [--k 5000] [--n 10000] [--device cpu|cuda] [--run-dir RUN]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+from torch.distributions import Bernoulli, Independent, Normal
+
+import vaekit
+from vaekit.data import load
+from vaekit.data.transforms import split_input
+from vaekit.eval import evaluate, log_px
+
+
+def matmul_gflops(device, n=2048, reps=20) -> float:
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    for _ in range(3):
+        a @ b
+    rates = []
+    for _ in range(5):
+        sync(device)
+        t = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        sync(device)
+        rates.append(2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9)
+    return statistics.median(rates)
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def decoder_flops(model) -> int:
+    """Multiply-adds of one decoder pass, x2: Σ 2·in·out over its linear layers."""
+    return sum(2 * m.in_features * m.out_features for m in model.decoder.modules() if isinstance(m, torch.nn.Linear))
+
+
+@torch.no_grad()
+def naive_log_px(model, x, k, generator):
+    """The textbook loop: one example at a time, k copies of it, a Distribution per batch."""
+    out = []
+    for xi in x:
+        m, log_var = model.encode(xi[None])
+        std = torch.exp(0.5 * log_var)
+        z = m + std * torch.randn(k, m.shape[1], generator=generator, device=x.device)
+        log_q = Normal(m, std).log_prob(z).sum(-1)
+        log_p = Normal(0.0, 1.0).log_prob(z).sum(-1)
+        logits = model.decoder(z)
+        log_lik = Independent(Bernoulli(logits=logits), 3).log_prob(xi.expand(k, *xi.shape))
+        out.append(torch.logsumexp(log_lik + log_p - log_q, 0) - math.log(k))
+    return torch.stack(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--k", type=int, default=5000)
+    p.add_argument("--n", type=int, default=10000, help="test images for the vaekit timing")
+    p.add_argument("--naive-n", type=int, default=20, help="test images for the side-by-side naive loop")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--run-dir", default=None, help="a trained 784-400-20 run (default: train one for 3 epochs)")
+    args = p.parse_args()
+    device = torch.device(args.device)
+    run_dir = args.run_dir
+    if run_dir is None:
+        run_dir = tempfile.mkdtemp(prefix="vaekit-eval-bench-")
+        cmd = [sys.executable, "-m", "vaekit", "train", "--data", "mnist", "--epochs", "3", "--log-px-every", "0",
+               "--out", run_dir, "--device", args.device]
+        if args.data_dir:
+            cmd += ["--data-dir", args.data_dir]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    model = vaekit.load(run_dir, device=device)
+    test = load("mnist", "test", data_dir=args.data_dir)
+    x = split_input(test.images[:args.n].to(device), "bernoulli", "test")
+
+    # vaekit: what `vaekit eval --k K` runs after loading (ELBO, log p(x), active units)
+    sync(device)
+    t = time.perf_counter()
+    report = evaluate(model, x, k=args.k, seed=0)
+    sync(device)
+    ours_s = time.perf_counter() - t
+    # the naive loop on a few examples, and vaekit on the same few
+    xs = x[:args.naive_n]
+    t = time.perf_counter()
+    naive = naive_log_px(model, xs, args.k, torch.Generator(device=device).manual_seed(0))
+    sync(device)
+    naive_s = time.perf_counter() - t
+    t = time.perf_counter()
+    ours_small = log_px(model, xs, k=args.k, generator=torch.Generator(device=device).manual_seed(1))
+    sync(device)
+    ours_small_s = time.perf_counter() - t
+
+    rate = matmul_gflops(device)
+    flops = decoder_flops(model) * args.k * args.n
+    achieved = flops / ours_s / 1e9
+    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"vaekit log p(x), k = {args.k}, {args.n} MNIST test images: {ours_s:.1f} s wall, "
+          f"log p(x) {report['log_px']:.2f} ± {report['log_px_se']:.2f} nats, ELBO {report['elbo']:.2f}")
+    print(f"decoder passes: {flops / 1e12:.2f} TFLOP in {ours_s:.1f} s = {achieved:.1f} GFLOP/s; plain fp32 matmul "
+          f"{rate:.1f} GFLOP/s; ratio {100 * achieved / rate:.0f}%")
+    print(f"side by side on {args.naive_n} images: naive per-example loop {naive_s:.2f} s "
+          f"({args.naive_n / naive_s:.2f} images/s), vaekit {ours_small_s:.2f} s "
+          f"({args.naive_n / ours_small_s:.2f} images/s): {naive_s / ours_small_s:.2f}x; "
+          f"estimates {naive.mean().item():.2f} vs {ours_small.mean().item():.2f} nats")
+
+
+if __name__ == "__main__":
+    main()
