@@ -32,3 +32,13 @@ def test_config_layers_and_errors(tmp_path):
         TrainConfig(objective="iwae", model="ae")
     assert TrainConfig(data="frey").resolved_likelihood() == "gaussian"
     assert TrainConfig().resolved_likelihood() == "bernoulli"
+
+
+def test_cosine_learning_rate_schedule():
+    from vaekit.train.loop import learning_rate
+
+    cfg = TrainConfig(lr=0.01, epochs=4, lr_schedule="cosine")
+    assert [round(learning_rate(cfg, e), 6) for e in (1, 2, 3, 4)] == [0.01, 0.008536, 0.005, 0.001464]
+    assert learning_rate(TrainConfig(lr=0.01), 3) == 0.01
+    with pytest.raises(ConfigError, match="--lr-schedule must be one of constant, cosine; got 'step'"):
+        TrainConfig(lr_schedule="step")

@@ -29,6 +29,7 @@ def add_parser(sub, parents):
     p.add_argument("--epochs", type=int, help="number of epochs (default 50)")
     p.add_argument("--batch-size", type=int, help="examples per step (default 128)")
     p.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--lr-schedule", help="constant (default) or cosine (anneal to 0 over --epochs)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--device", help="auto (default), cpu or cuda")
     p.add_argument("--log-px-every", type=int, help="estimate val log p(x) every N epochs (0: never; default 5)")
@@ -41,7 +42,7 @@ def add_parser(sub, parents):
 
 
 SETTINGS = ("data", "data_dir", "image_size", "model", "arch", "hidden", "latent", "likelihood", "objective",
-            "beta", "k", "warmup_epochs", "free_bits", "epochs", "batch_size", "lr", "seed", "device",
+            "beta", "k", "warmup_epochs", "free_bits", "epochs", "batch_size", "lr", "lr_schedule", "seed", "device",
             "log_px_every", "log_px_k")
 
 

@@ -14,6 +14,7 @@ from ..errors import ConfigError
 from ..models.config import ARCHS, LIKELIHOODS, MODEL_KINDS
 
 OBJECTIVES = ("elbo", "iwae")
+LR_SCHEDULES = ("constant", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -35,6 +36,7 @@ class TrainConfig:
     epochs: int = 50
     batch_size: int = 128
     lr: float = 1e-3
+    lr_schedule: str = "constant"     # or cosine: lr·½(1 + cos(π·(epoch-1)/epochs)), per epoch
     seed: int = 0
     device: str = "auto"
     log_px_every: int = 5             # estimate val log p(x) every this many epochs (0: never)
@@ -51,12 +53,15 @@ class TrainConfig:
                 raise ConfigError(f"--hidden must be comma-separated integers like 400 or 512,256; got {self.hidden!r}") from None
         object.__setattr__(self, "hidden", tuple(hidden))
         for name, choices in (("model", MODEL_KINDS), ("arch", ARCHS), ("objective", OBJECTIVES),
-                              ("device", DEVICES), ("likelihood", ("auto", *LIKELIHOODS))):
+                              ("device", DEVICES), ("likelihood", ("auto", *LIKELIHOODS)),
+                              ("lr_schedule", LR_SCHEDULES)):
             value = getattr(self, name)
             if value not in choices:
-                raise ConfigError(f"--{name} must be one of {', '.join(choices)}; got {value!r}")
+                raise ConfigError(f"--{_flag(name)} must be one of {', '.join(choices)}; got {value!r}")
         for name in ("latent", "epochs", "batch_size", "k", "log_px_k"):
             _positive_int(name, getattr(self, name))
+        if not isinstance(self.data, str) or not self.data:
+            raise ConfigError(f"--data must be a dataset name or a path; got {self.data!r}")
         if not self.hidden or any(not isinstance(h, int) or h < 1 for h in self.hidden):
             raise ConfigError(f"--hidden must be positive integers; got {self.hidden!r}")
         for name in ("warmup_epochs", "log_px_every"):

@@ -52,10 +52,19 @@ def kl_weight(cfg: TrainConfig, epoch: int, step: int, steps: int) -> float:
     return cfg.beta * min(1.0, ((epoch - 1) + step / steps) / cfg.warmup_epochs)
 
 
+def learning_rate(cfg: TrainConfig, epoch: int) -> float:
+    """The learning rate of an epoch (counted from 1): constant, or cosine-annealed to 0."""
+    if cfg.lr_schedule == "cosine":
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / cfg.epochs))
+    return cfg.lr
+
+
 def train_epoch(model, optimizer, images: torch.Tensor, cfg: TrainConfig, likelihood: str, epoch: int,
                 generator: torch.Generator, progress=None) -> EpochResult:
     """One pass over ``images`` (N, C, H, W) uint8 on the model's device, in a seeded random order."""
     model.train()
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(cfg, epoch)
     n = len(images)
     steps = math.ceil(n / cfg.batch_size)
     perm = torch.randperm(n, generator=generator, device=images.device)
