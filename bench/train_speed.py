@@ -28,7 +28,7 @@ from torch.distributions import Bernoulli, Independent
 from torch.utils.data import DataLoader, TensorDataset
 
 from vaekit.data import load
-from vaekit.data.transforms import split_input
+from vaekit.data.transforms import TrainingBatches, split_input
 from vaekit.eval import elbo_means
 from vaekit.models import ModelConfig, build_model
 from vaekit.train import TrainConfig
@@ -131,7 +131,7 @@ def main():
     ours.to(device)
     our_opt = make_optimizer(ours, cfg.lr)
     gen = torch.Generator(device=device).manual_seed(0)
-    images = train.images.to(device)
+    batches = TrainingBatches(train.images.to(device), "bernoulli")
 
     theirs = RecipeVAE().to(device)
     their_opt = torch.optim.Adam(theirs.parameters(), lr=1e-3)
@@ -142,7 +142,7 @@ def main():
     for epoch in range(1, args.epochs + 1):
         t, loss_b = recipe_epoch(theirs, their_opt, loader, device)
         theirs_s.append(t)
-        r = train_epoch(ours, our_opt, images, cfg, "bernoulli", epoch, gen)
+        r = train_epoch(ours, our_opt, batches, cfg, epoch, gen)
         ours_s.append(r.seconds)
         print(f"epoch {epoch}: vaekit {r.seconds:.3f} s (loss {r.train_loss:.2f})   "
               f"recipe {t:.3f} s (loss {loss_b:.2f})", flush=True)

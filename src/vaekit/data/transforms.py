@@ -28,6 +28,44 @@ def dequantize(images: torch.Tensor, generator: torch.Generator | None = None) -
     return (images + u) / 256
 
 
+class TrainingBatches:
+    """A training set held on the device, batched by index: ``x = batches(idx, generator)``.
+
+    images: (N, C, H, W) uint8 on the training device.  Each call draws a fresh
+    binarisation/dequantisation of the rows ``idx`` (B,) -> (B, C, H, W) float.
+
+    Binarisation compares 16 random bits per pixel, u uniform on 0..65535, with the
+    threshold T = ceil(65536·pixel/255): P(u < T) = T/65536, within 1/65536 of pixel/255,
+    exactly 0 for black and 1 for white.  Four pixels per 64-bit draw and one integer
+    comparison make it about twice as fast as comparing float uniforms on a CPU.
+    """
+
+    def __init__(self, images: torch.Tensor, likelihood: str):
+        if likelihood not in ("bernoulli", "gaussian"):
+            raise ValueError(f"unknown likelihood {likelihood!r}; expected bernoulli or gaussian")
+        self.images = images
+        self.likelihood = likelihood
+        if likelihood == "bernoulli":   # shifted by -32768 to compare with signed 16-bit draws
+            self.thresholds = (images.to(torch.int32) * 65536 + 254) // 255 - 32768
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __call__(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if self.likelihood == "gaussian":
+            return dequantize(self.images.index_select(0, idx), generator)
+        thresholds = self.thresholds.index_select(0, idx)
+        return (random_int16(thresholds.shape, generator, thresholds.device) < thresholds).float()
+
+
+def random_int16(shape, generator: torch.Generator | None, device) -> torch.Tensor:
+    """Uniform random 16-bit integers, -32768..32767, four from each 64-bit draw."""
+    n = math.prod(shape)
+    draws = torch.randint(-2 ** 63, 2 ** 63 - 1, (-(-n // 4),), dtype=torch.int64, generator=generator,
+                          device=device)
+    return draws.view(torch.int16)[:n].view(shape)
+
+
 def to_model_input(images: torch.Tensor, likelihood: str, generator: torch.Generator | None = None) -> torch.Tensor:
     """The float batch a model of ``likelihood`` is trained and evaluated on."""
     if likelihood == "bernoulli":

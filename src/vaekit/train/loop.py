@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..data.transforms import to_model_input
+from ..data.transforms import TrainingBatches
 from ..errors import TrainingDiverged
 from ..objectives.elbo import negative_elbo
 from ..objectives.iwae import negative_iwae
@@ -59,21 +59,22 @@ def learning_rate(cfg: TrainConfig, epoch: int) -> float:
     return cfg.lr
 
 
-def train_epoch(model, optimizer, images: torch.Tensor, cfg: TrainConfig, likelihood: str, epoch: int,
+def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, epoch: int,
                 generator: torch.Generator, progress=None) -> EpochResult:
-    """One pass over ``images`` (N, C, H, W) uint8 on the model's device, in a seeded random order."""
+    """One pass over the training set ``batches`` (on the model's device), in a seeded random order."""
     model.train()
     for group in optimizer.param_groups:
         group["lr"] = learning_rate(cfg, epoch)
-    n = len(images)
+    n = len(batches)
+    device = batches.images.device
     steps = math.ceil(n / cfg.batch_size)
-    perm = torch.randperm(n, generator=generator, device=images.device)
-    batch_losses = torch.zeros(steps, device=images.device)   # Σ loss over each batch, nats
+    perm = torch.randperm(n, generator=generator, device=device)
+    batch_losses = torch.zeros(steps, device=device)   # Σ loss over each batch, nats
     rows = range(steps) if progress is None else progress(range(steps), epoch)
     start = time.perf_counter()
     for step in rows:
         idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-        x = to_model_input(images[idx], likelihood, generator)
+        x = batches(idx, generator)
         if cfg.objective == "iwae":
             loss = negative_iwae(model, x, cfg.k, generator)
         else:

@@ -18,7 +18,7 @@ import torch
 
 from .. import __version__, atomic, checkpoint
 from ..data import load as load_dataset
-from ..data.transforms import split_input
+from ..data.transforms import TrainingBatches, split_input
 from ..errors import CheckpointError, ConfigError
 from ..eval.elbo import elbo_means
 from ..eval.likelihood import log_px
@@ -105,10 +105,10 @@ def fit(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = False, progress
         "command": command if command is not None else sys.argv,
     })
 
-    images = train.images.to(device)
+    batches = TrainingBatches(train.images.to(device), likelihood)
     val_x = split_input(val.images.to(device), likelihood, "val")
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
-        result = train_epoch(model, optimizer, images, cfg, likelihood, epoch, generator, progress)
+        result = train_epoch(model, optimizer, batches, cfg, epoch, generator, progress)
         record = {"epoch": epoch, "train_loss": result.train_loss, "seconds": result.seconds}
         record.update(validate(model, val_x, cfg, epoch, device))
         records.append(record)
