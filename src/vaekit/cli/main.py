@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import download, eval, train
+from . import download, eval, gmm, train
 from .common import Parser, run_command
 
 
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
                     parents=[common])
     parser.add_argument("--version", action="version", version=f"vaekit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in (train, eval, download):
+    for module in (train, eval, gmm, download):
         module.add_parser(sub, [common])
     return parser
 
