@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,25 +26,7 @@ from vaekit.data import load
 from vaekit.data.transforms import split_input
 from vaekit.eval import evaluate, log_px
 
-
-def matmul_gflops(device, n=2048, reps=20) -> float:
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    for _ in range(3):
-        a @ b
-    rates = []
-    for _ in range(5):
-        sync(device)
-        t = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        sync(device)
-        rates.append(2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9)
-    return statistics.median(rates)
-
-
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+from common import matmul_gflops, sync  # bench/common.py (the script's own folder)
 
 
 def decoder_flops(model) -> int:

@@ -34,6 +34,8 @@ from vaekit.models import ModelConfig, build_model
 from vaekit.train import TrainConfig
 from vaekit.train.loop import make_optimizer, train_epoch
 
+from common import matmul_gflops  # bench/common.py (the script's own folder)
+
 
 class RecipeVAE(nn.Module):
     """The PyTorch examples VAE (fc1, fc21, fc22, fc3, fc4)."""
@@ -82,27 +84,6 @@ def recipe_epoch(model, optimizer, loader, device):
         train_loss += loss.item()
         optimizer.step()
     return time.perf_counter() - start, train_loss / len(loader.dataset)
-
-
-def matmul_gflops(device, n=2048, reps=20) -> float:
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
-    for _ in range(3):
-        a @ b
-    rates = []
-    for _ in range(5):
-        sync(device)
-        t = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        sync(device)
-        rates.append(2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9)
-    return statistics.median(rates)
-
-
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def train_flops_per_example(sizes=((784, 400), (400, 40), (20, 400), (400, 784))) -> float:

@@ -162,3 +162,21 @@ def test_objectives_and_architectures_train(tmp_path, capsys, extra):
     assert str(saved[extra[0][2:].replace("-", "_")]) == extra[1]
     assert all(json.loads(line)["train_loss"] == json.loads(line)["train_loss"]    # finite, not NaN
                for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines())
+
+
+def test_gmm_run_evaluates_with_exact_log_likelihood(tmp_path, capsys):
+    out_dir = tmp_path / "gmm"
+    code, _, err = run(capsys, "gmm", "--data", "digits", "--components", "3", "--out", str(out_dir), "--device", "cpu")
+    assert code == 0, err
+    code, out, err = run(capsys, "eval", str(out_dir), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["model"] == "gmm" and report["k"] is None and report["elbo"] is None
+    assert report["n"] == 359 and report["bits_per_dim"] > 0
+    import vaekit
+    from vaekit.data import load
+    from vaekit.data.transforms import split_input
+
+    gmm = vaekit.load(out_dir)
+    x = split_input(load("digits", "test").images, "gaussian", "test")
+    assert report["log_px"] == pytest.approx(gmm.log_prob(x).mean().item(), rel=1e-9)

@@ -52,19 +52,18 @@ def main(args) -> int:
         cfg = config_for_resume(args.out, {k: v for k, v in flags.items() if v is not None})
     else:
         cfg = make_config(args.config, **flags)
-    progress = None
-    if sys.stderr.isatty():
+    def progress_bar(rows, epoch):   # a bar per epoch on a terminal, nothing in logs
         from tqdm import tqdm
 
-        def progress(rows, epoch):
-            return tqdm(rows, desc=f"epoch {epoch}/{cfg.epochs}", leave=False, unit="step")
+        return tqdm(rows, desc=f"epoch {epoch}/{cfg.epochs}", leave=False, unit="step")
 
     def on_epoch(r):
         extra = f"  val log p(x) {r['val_log_px']:.2f}" if "val_log_px" in r else ""
         print(f"epoch {r['epoch']:>3}/{cfg.epochs}  train loss {r['train_loss']:.2f}  "
               f"val -ELBO {r['val_loss']:.2f} nats{extra}  {r['seconds']:.2f} s", flush=True)
 
-    records = fit(cfg, args.out, resume=args.resume, progress=progress, on_epoch=on_epoch,
+    records = fit(cfg, args.out, resume=args.resume, progress=progress_bar if sys.stderr.isatty() else None,
+                  on_epoch=on_epoch,
                   command=["vaekit", *sys.argv[1:]])
     if records:
         print(f"wrote {args.out}/: config.json metrics.jsonl checkpoint samples.png reconstructions.png curves.png")

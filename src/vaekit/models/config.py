@@ -53,11 +53,16 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown model setting(s) {unknown}; expected some of {sorted(known)}")
-        return cls(**d)
+        return config_from_dict(cls, d, "model")
+
+
+def config_from_dict(cls, d: dict, what: str):
+    """Rebuild a frozen config dataclass from its saved dict; unknown keys are an error."""
+    known = set(cls.__dataclass_fields__)
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ConfigError(f"unknown {what} setting(s) {unknown}; expected some of {sorted(known)}")
+    return cls(**d)
 
 
 def _choice(what: str, value: str, choices: tuple[str, ...]) -> None:

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from .config import config_from_dict
 
 COVARIANCES = ("diag", "full")
 CHUNK = 4096          # rows per E-step block: 25 MB of float64 at D = 784 (51 MB as diag's [x, x²])
@@ -64,11 +65,7 @@ class GMMConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "GMMConfig":
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown GMM setting(s) {unknown}; expected some of {sorted(known)}")
-        return cls(**d)
+        return config_from_dict(cls, d, "GMM")
 
 
 class GaussianMixture(nn.Module):
