@@ -16,6 +16,7 @@ import torch
 
 from ..data.transforms import TrainingBatches
 from ..errors import TrainingDiverged
+from ..objectives import fused
 from ..objectives.elbo import negative_elbo
 from ..objectives.iwae import negative_iwae
 from .config import TrainConfig
@@ -70,18 +71,22 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
     steps = math.ceil(n / cfg.batch_size)
     perm = torch.randperm(n, generator=generator, device=device)
     batch_losses = torch.zeros(steps, device=device)   # Σ loss over each batch, nats
+    hand_written = fused.supports(model, cfg.objective, cfg.free_bits)   # the default model: ~3x fewer ops
     rows = range(steps) if progress is None else progress(range(steps), epoch)
     start = time.perf_counter()
     for step in rows:
         idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
         x = batches(idx, generator)
-        if cfg.objective == "iwae":
-            loss = negative_iwae(model, x, cfg.k, generator)
+        if hand_written:
+            total = fused.fused_elbo_step(model, x, kl_weight(cfg, epoch, step, steps), generator)
         else:
-            loss, _, _ = negative_elbo(model, x, kl_weight(cfg, epoch, step, steps), generator, cfg.free_bits)
-        total = loss.sum()
-        optimizer.zero_grad(set_to_none=True)
-        (total / len(idx)).backward()
+            if cfg.objective == "iwae":
+                loss = negative_iwae(model, x, cfg.k, generator)
+            else:
+                loss, _, _ = negative_elbo(model, x, kl_weight(cfg, epoch, step, steps), generator, cfg.free_bits)
+            total = loss.sum()
+            optimizer.zero_grad(set_to_none=True)
+            (total / len(idx)).backward()
         optimizer.step()
         batch_losses[step] = total.detach()
     bad = ~torch.isfinite(batch_losses)
