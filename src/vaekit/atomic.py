@@ -12,6 +12,13 @@ import tempfile
 from pathlib import Path
 
 
+def _default_mode() -> int:
+    """What open() would give a new file: 0o666 less the process umask (mkstemp gives 0o600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def fsync_dir(path: Path) -> None:
     """Make a rename inside ``path`` durable (no-op where directories cannot be opened)."""
     try:
@@ -31,6 +38,7 @@ def write_bytes(path: str | Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, _default_mode())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

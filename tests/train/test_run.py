@@ -41,7 +41,7 @@ def test_training_improves_val_elbo_and_writes_the_run(trained):
     assert config["data"]["name"] == "digits" and config["data"]["image_shape"] == [1, 8, 8]
     assert config["vaekit_version"] == vaekit.__version__ and config["torch_version"] == torch.__version__
     assert config["command"] == ["test"]
-    for png in ("samples.png", "reconstructions.png", "curves.png"):
+    for png in ("samples.png", "reconstructions.png", "interpolations.png", "curves.png"):
         assert (run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -23,13 +23,11 @@ import torch
 from .. import __version__, atomic, checkpoint
 from ..data import load as load_dataset
 from ..data.transforms import bits_per_dim, fixed_model_input
+from ..device import resolve_device
 from ..errors import ConfigError
 from ..models.gmm import GaussianMixture, GMMConfig
 from ..viz.grids import save_samples
 from .common import positive_int
-
-DEVICES = ("auto", "cpu", "cuda")
-
 
 def add_parser(sub, parents):
     p = sub.add_parser("gmm", parents=parents, help="fit a Gaussian mixture by EM (the VAE's finite cousin)",
@@ -55,10 +53,6 @@ def main(args) -> int:
     run_dir = Path(args.out)
     if (run_dir / checkpoint.POINTER).exists():
         raise ConfigError(f"{run_dir} already holds a run; choose another --out")
-    if args.device not in DEVICES:
-        raise ConfigError(f"unknown --device {args.device!r}; expected one of {', '.join(DEVICES)}")
-    from ..train.loop import resolve_device
-
     device = resolve_device(args.device)
     train = load_dataset(args.data, "train", data_dir=args.data_dir, image_size=args.image_size)
     config = GMMConfig(components=args.components, covariance=args.covariance, image_shape=train.image_shape,

@@ -66,5 +66,6 @@ def main(args) -> int:
                   on_epoch=on_epoch,
                   command=["vaekit", *sys.argv[1:]])
     if records:
-        print(f"wrote {args.out}/: config.json metrics.jsonl checkpoint samples.png reconstructions.png curves.png")
+        print(f"wrote {args.out}/: config.json metrics.jsonl checkpoint samples.png reconstructions.png "
+              "interpolations.png curves.png")
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import checkpoint
 from ..data import load as load_dataset
 from ..data.transforms import split_input
+from ..device import resolve_device
 from ..errors import CheckpointError
 from .report import evaluate
 
@@ -19,8 +20,6 @@ CONVENTIONS = {
 
 def evaluate_run(run_dir, split: str = "test", k: int = 5000, batch_size: int = 100, seed: int = 0,
                  data: str | None = None, data_dir: str | None = None, device: str = "auto") -> dict:
-    from ..train.loop import resolve_device
-
     run_dir = Path(run_dir)
     checkpoint.current(run_dir)      # one clear error if the folder holds no model
     try:
@@ -29,14 +28,15 @@ def evaluate_run(run_dir, split: str = "test", k: int = 5000, batch_size: int = 
         raise CheckpointError(f"{run_dir / 'config.json'}: cannot read the run's config ({e})") from None
     dev = resolve_device(device)
     model = checkpoint.load_model(run_dir, device=dev)
-    train_cfg = config.get("train", {})
+    # where the run found its data: a train run's settings, or a GMM run's data record
+    saved = {**config.get("data", {}), **config.get("train", {})}
     name = data or config["data"]["name"]
-    dataset = load_dataset(name, split, data_dir=data_dir or train_cfg.get("data_dir"),
-                           image_size=train_cfg.get("image_size") if data is None else None)
+    dataset = load_dataset(name, split, data_dir=data_dir or saved.get("data_dir"),
+                           image_size=saved.get("image_size") if data is None else None)
     x = split_input(dataset.images.to(dev), model.likelihood, split)
     report = evaluate(model, x, k=k, batch_size=batch_size, seed=seed, split=split)
     report["bits_per_dim_convention"] = CONVENTIONS[model.likelihood]
-    report["model"] = config.get("kind") or train_cfg.get("model")
+    report["model"] = config.get("kind") or config["train"]["model"]
     report["data"] = name
     report["run_dir"] = str(run_dir)
     return report

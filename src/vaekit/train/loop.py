@@ -22,16 +22,6 @@ from ..objectives.iwae import negative_iwae
 from .config import TrainConfig
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        from ..errors import ConfigError
-
-        raise ConfigError("--device cuda was asked for, but PyTorch sees no CUDA GPU (use --device cpu or auto)")
-    return torch.device(name)
-
-
 def make_optimizer(model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
     """Adam with the fused kernel (one kernel for all parameters instead of a Python loop)."""
     try:

@@ -3,7 +3,7 @@
 RUN_DIR/config.json      every setting (resolved), versions, the command line
 RUN_DIR/metrics.jsonl    one JSON object per epoch
 RUN_DIR/checkpoint.json  + checkpoints/  (see vaekit.checkpoint)
-RUN_DIR/samples.png, reconstructions.png, curves.png
+RUN_DIR/samples.png, reconstructions.png, interpolations.png, curves.png
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ import torch
 
 from .. import __version__, atomic, checkpoint
 from ..data import load as load_dataset
+from ..device import resolve_device
 from ..data.transforms import TrainingBatches, split_input
 from ..errors import CheckpointError, ConfigError
 from ..eval.elbo import elbo_means
 from ..eval.likelihood import log_px
 from ..models import ModelConfig, build_model
-from ..viz import save_curves, save_reconstructions, save_samples
+from ..viz import save_curves, save_interpolations, save_reconstructions, save_samples
 from .config import TrainConfig
-from .loop import make_optimizer, resolve_device, train_epoch
+from .loop import make_optimizer, train_epoch
 
 RESUMABLE = {"epochs", "device", "data_dir"}   # settings that may change on --resume
 
@@ -142,6 +143,20 @@ def validate(model, val_x: torch.Tensor, cfg: TrainConfig, epoch: int, device) -
 
 
 @torch.no_grad()
+def interpolate(model, x: torch.Tensor, steps: int = 10) -> torch.Tensor:
+    """Decodes of the codes on the line from m(x[2i]) to m(x[2i+1]): (len(x)//2, steps, C, H, W).
+
+    The lecture's full moon / half moon: a VAE decodes codes between two images to
+    something in between; a plain AE need not.
+    """
+    m, _ = model.encode(x)
+    a, b = m[0::2], m[1::2]
+    t = torch.linspace(0, 1, steps, device=m.device).view(1, steps, 1)
+    path = a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t                     # (R, steps, L)
+    return model.decode(path.flatten(0, 1)).mean.view(len(a), steps, *x.shape[1:])
+
+
+@torch.no_grad()
 def write_figures(model, cfg: TrainConfig, run_dir: Path, records: list[dict]) -> None:
     model.eval()
     device = next(model.parameters()).device
@@ -152,5 +167,8 @@ def write_figures(model, cfg: TrainConfig, run_dir: Path, records: list[dict]) -
     x = split_input(test.images[:32].to(device), likelihood, "test")
     shown = x if likelihood == "bernoulli" else test.images[:32].float().div(255).to(device)
     save_reconstructions(shown.cpu(), model.reconstruct(x).cpu(), run_dir / "reconstructions.png")
+    pairs = x[:2 * min(4, len(x) // 2)]
+    if len(pairs):
+        save_interpolations(interpolate(model, pairs, steps=10).cpu(), run_dir / "interpolations.png")
     if records:
         save_curves(records, run_dir / "curves.png", title=f"{cfg.model} on {cfg.data}")

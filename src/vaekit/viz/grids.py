@@ -55,3 +55,9 @@ def save_reconstructions(originals: torch.Tensor, recons: torch.Tensor, path: st
     for i in range(0, n, cols):
         pairs += [originals[i:i + cols], recons[i:i + cols]]
     save_png(grid(torch.cat(pairs), rows=len(pairs), scale=auto_scale(*originals.shape[-2:])), path)
+
+
+def save_interpolations(rows: torch.Tensor, path: str | Path) -> None:
+    """rows: (R, S, C, H, W) in [0, 1], each row the decodes along a line between two codes."""
+    r, steps = rows.shape[:2]
+    save_png(grid(rows.flatten(0, 1), rows=r, scale=auto_scale(*rows.shape[-2:])), path)
