@@ -73,3 +73,26 @@ def test_iwae_k1_is_elbo_sample_by_sample():
     log_q = torch.distributions.Normal(m, torch.exp(0.5 * log_var)).log_prob(z).sum(-1)
     log_p = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1) + model.decode(z).log_prob(x)
     torch.testing.assert_close(iwae_bound(lw.unsqueeze(0)), log_p - log_q)
+
+
+def test_evaluate_rejects_bad_data_with_one_line_errors():
+    import pytest
+
+    from vaekit.errors import VaekitError
+    from vaekit.models import ModelConfig, build_model
+
+    model = build_model(ModelConfig(image_shape=(1, 4, 4), hidden=(8,), latent=2))
+    x = torch.rand(6, 1, 4, 4).round()
+    bad = x.clone()
+    bad[2, 0, 1, 1] = float("nan")
+    with pytest.raises(VaekitError, match="the data holds 1 NaN or infinite values"):
+        evaluate(model, bad, k=3)
+    with pytest.raises(VaekitError, match=r"a bernoulli likelihood needs data in \[0, 1\]"):
+        evaluate(model, x * 3, k=3)
+    with pytest.raises(VaekitError, match=r"expects images of shape \(1, 4, 4\)"):
+        evaluate(model, torch.rand(6, 1, 5, 5), k=3)
+    with pytest.raises(VaekitError, match="--k must be a positive integer; got 0"):
+        evaluate(model, x, k=0)
+    ae = build_model(ModelConfig(kind="ae", image_shape=(1, 4, 4), hidden=(8,), latent=2))
+    with pytest.raises(VaekitError, match="plain autoencoder"):
+        evaluate(ae, x, k=3)
