@@ -97,7 +97,7 @@ def fused_elbo_step(model, x: torch.Tensor, beta: float, generator: torch.Genera
     dec_acts = _forward(dec, z, ws, "dec")
     logits = dec_acts[-1]
     var = std * std
-    recon = F.softplus(logits).sum() - (xf * logits).sum()         # -Σ log p(x|c)
+    recon = F.softplus(logits).sum() - torch.dot(xf.reshape(-1), logits.reshape(-1))   # -Σ log p(x|c)
     kl = 0.5 * (var - 1 - log_var + m * m).sum()
     g = torch.sigmoid(logits, out=ws("sigmoid", logits.shape, logits)).sub_(xf).div_(b)
     g_z = _backward(dec, dec_acts, g, True, ws, "dec")
