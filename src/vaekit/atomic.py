@@ -19,6 +19,11 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
+# Read once at import: os.umask can only be read by setting it, which would race with
+# other threads creating files if it were done on every write.
+FILE_MODE = _default_mode()
+
+
 def fsync_dir(path: Path) -> None:
     """Make a rename inside ``path`` durable (no-op where directories cannot be opened)."""
     try:
@@ -38,7 +43,7 @@ def write_bytes(path: str | Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.chmod(tmp, _default_mode())
+        os.chmod(tmp, FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

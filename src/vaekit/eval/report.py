@@ -24,7 +24,8 @@ ACTIVE_THRESHOLD = 0.01
 
 def check_input(model, x: torch.Tensor) -> None:
     """One-line errors for data a model cannot be evaluated on."""
-    shape = tuple(getattr(model, "config").image_shape) if hasattr(model, "config") else None
+    config = getattr(model, "config", None)
+    shape = None if config is None else tuple(config.image_shape)
     if shape is not None and tuple(x.shape[1:]) != shape:
         raise VaekitError(f"the model expects images of shape {shape} (C, H, W); the data has {tuple(x.shape[1:])}")
     if not torch.isfinite(x).all():

@@ -59,5 +59,4 @@ def save_reconstructions(originals: torch.Tensor, recons: torch.Tensor, path: st
 
 def save_interpolations(rows: torch.Tensor, path: str | Path) -> None:
     """rows: (R, S, C, H, W) in [0, 1], each row the decodes along a line between two codes."""
-    r, steps = rows.shape[:2]
-    save_png(grid(rows.flatten(0, 1), rows=r, scale=auto_scale(*rows.shape[-2:])), path)
+    save_png(grid(rows.flatten(0, 1), rows=rows.shape[0], scale=auto_scale(*rows.shape[-2:])), path)
