@@ -17,6 +17,8 @@ def test_dynamic_binarisation_probability_is_pixel_over_255():
     sd = (expected * (1 - expected) / 4000).sqrt()
     assert ((freq - expected).abs() <= 4.5 * sd + 1e-6).all()
     assert not torch.equal(x, batches(torch.arange(256), g))     # a fresh draw each call
+    buf = torch.empty_like(x)
+    assert batches(torch.arange(256), g, out=buf) is buf and set(buf.unique().tolist()) == {0.0, 1.0}
 
 
 def test_binarisation_thresholds_are_within_one_part_in_65536():

@@ -32,12 +32,15 @@ class TrainingBatches:
     """A training set held on the device, batched by index: ``x = batches(idx, generator)``.
 
     images: (N, C, H, W) uint8 on the training device.  Each call draws a fresh
-    binarisation/dequantisation of the rows ``idx`` (B,) -> (B, C, H, W) float.
+    binarisation/dequantisation of the rows ``idx`` (B,) -> (B, C, H, W) float, written
+    into ``out`` when given (the training loop passes one buffer, reused every step).
 
     Binarisation compares 16 random bits per pixel, u uniform on 0..65535, with the
     threshold T = ceil(65536·pixel/255): P(u < T) = T/65536, within 1/65536 of pixel/255,
     exactly 0 for black and 1 for white.  Four pixels per 64-bit draw and one integer
-    comparison make it about twice as fast as comparing float uniforms on a CPU.
+    comparison written straight into the float output make it about three times as fast as
+    comparing float uniforms on a CPU.  The gathered thresholds and the random draws go into
+    buffers kept from call to call: fresh ones cost the allocator and the cache every step.
     """
 
     def __init__(self, images: torch.Tensor, likelihood: str):
@@ -45,25 +48,38 @@ class TrainingBatches:
             raise ValueError(f"unknown likelihood {likelihood!r}; expected bernoulli or gaussian")
         self.images = images
         self.likelihood = likelihood
+        self._scratch: dict[tuple, torch.Tensor] = {}
         if likelihood == "bernoulli":   # shifted by -32768 to compare with signed 16-bit draws
             self.thresholds = (images.to(torch.int32) * 65536 + 254) // 255 - 32768
 
     def __len__(self) -> int:
         return len(self.images)
 
-    def __call__(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def _buffer(self, name: str, shape, dtype) -> torch.Tensor:
+        key = (name, tuple(shape))
+        buf = self._scratch.get(key)
+        if buf is None:
+            buf = self._scratch[key] = torch.empty(shape, dtype=dtype, device=self.images.device)
+        return buf
+
+    def __call__(self, idx: torch.Tensor, generator: torch.Generator | None = None,
+                 out: torch.Tensor | None = None) -> torch.Tensor:
         if self.likelihood == "gaussian":
-            return dequantize(self.images.index_select(0, idx), generator)
-        thresholds = self.thresholds.index_select(0, idx)
-        return (random_int16(thresholds.shape, generator, thresholds.device) < thresholds).float()
+            y = dequantize(self.images.index_select(0, idx), generator)
+            return y if out is None else out.copy_(y)
+        shape = (len(idx),) + tuple(self.images.shape[1:])
+        if out is None:
+            out = torch.empty(shape, device=self.images.device)
+        thresholds = torch.index_select(self.thresholds, 0, idx, out=self._buffer("thresholds", shape, torch.int32))
+        draws = random_int16(self._buffer("draws", (-(-math.prod(shape) // 4),), torch.int64), generator)
+        return torch.lt(draws[:math.prod(shape)].view(shape), thresholds, out=out)   # 1.0 where u < T
 
 
-def random_int16(shape, generator: torch.Generator | None, device) -> torch.Tensor:
-    """Uniform random 16-bit integers, -32768..32767, four from each 64-bit draw."""
-    n = math.prod(shape)
-    draws = torch.randint(-2 ** 63, 2 ** 63 - 1, (-(-n // 4),), dtype=torch.int64, generator=generator,
-                          device=device)
-    return draws.view(torch.int16)[:n].view(shape)
+def random_int16(out: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """Fill the int64 tensor ``out`` with random bits; return them as 16-bit integers, -32768..32767
+    (four per 64-bit draw), a 1-d view of 4·out.numel() elements."""
+    torch.randint(-2 ** 63, 2 ** 63 - 1, out.shape, generator=generator, out=out)
+    return out.view(torch.int16)
 
 
 def to_model_input(images: torch.Tensor, likelihood: str, generator: torch.Generator | None = None) -> torch.Tensor:

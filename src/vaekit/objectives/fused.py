@@ -73,8 +73,8 @@ def _backward(layers: list[nn.Linear], acts: list[torch.Tensor], g: torch.Tensor
             torch.sum(g, 0, out=lin.bias.grad)
         if i > 0 or need_input_grad:
             g = torch.mm(g, lin.weight, out=ws((tag, "grad", i), (g.shape[0], lin.in_features), g))
-            if i > 0:
-                g = g.mul_(inp > 0)
+            if i > 0:   # ReLU: pass g where the layer's output was positive (one fused op)
+                g = torch.ops.aten.threshold_backward.grad_input(g, inp, 0, grad_input=g)
     return g if need_input_grad else None
 
 
@@ -101,7 +101,9 @@ def fused_elbo_step(model, x: torch.Tensor, beta: float, generator: torch.Genera
     kl = 0.5 * (var - 1 - log_var + m * m).sum()
     g = torch.sigmoid(logits, out=ws("sigmoid", logits.shape, logits)).sub_(xf).div_(b)
     g_z = _backward(dec, dec_acts, g, True, ws, "dec")
-    g_m = g_z + (beta / b) * m
-    g_log_var = g_z * e * (0.5 * std) + (0.5 * beta / b) * (var - 1)
-    _backward(enc, enc_acts, torch.cat([g_m, g_log_var], dim=1), False, ws, "enc")
+    g_enc = ws("grad_m_log_var", enc_acts[-1].shape, m)                   # [∂/∂m, ∂/∂σ]
+    g_m, g_log_var = g_enc.chunk(2, dim=1)
+    torch.add(g_z, m, alpha=beta / b, out=g_m)
+    torch.add(g_z * e * (0.5 * std), var - 1, alpha=0.5 * beta / b, out=g_log_var)
+    _backward(enc, enc_acts, g_enc, False, ws, "enc")
     return recon + beta * kl

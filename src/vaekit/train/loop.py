@@ -63,10 +63,14 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
     batch_losses = torch.zeros(steps, device=device)   # Σ loss over each batch, nats
     hand_written = fused.supports(model, cfg.objective, cfg.free_bits)   # the default model: ~3x fewer ops
     rows = range(steps) if progress is None else progress(range(steps), epoch)
+    x_buffers = {}   # batch size -> the float batch, overwritten every step
     start = time.perf_counter()
     for step in rows:
         idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-        x = batches(idx, generator)
+        x = x_buffers.get(len(idx))
+        if x is None:
+            x = x_buffers[len(idx)] = torch.empty((len(idx),) + tuple(batches.images.shape[1:]), device=device)
+        x = batches(idx, generator, out=x)
         if hand_written:
             total = fused.fused_elbo_step(model, x, kl_weight(cfg, epoch, step, steps), generator)
         else:
