@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from vaekit.data.transforms import TrainingBatches, bits_per_dim, dequantize, split_input
@@ -19,6 +20,8 @@ def test_dynamic_binarisation_probability_is_pixel_over_255():
     assert not torch.equal(x, batches(torch.arange(256), g))     # a fresh draw each call
     buf = torch.empty_like(x)
     assert batches(torch.arange(256), g, out=buf) is buf and set(buf.unique().tolist()) == {0.0, 1.0}
+    with pytest.raises(ValueError, match="out must be a float32 tensor of shape"):
+        batches(torch.arange(10), g, out=buf)
 
 
 def test_binarisation_thresholds_are_within_one_part_in_65536():

@@ -38,7 +38,7 @@ class TrainingBatches:
     Binarisation compares 16 random bits per pixel, u uniform on 0..65535, with the
     threshold T = ceil(65536·pixel/255): P(u < T) = T/65536, within 1/65536 of pixel/255,
     exactly 0 for black and 1 for white.  Four pixels per 64-bit draw and one integer
-    comparison written straight into the float output make it about three times as fast as
+    comparison written straight into the float output make it about twice as fast as
     comparing float uniforms on a CPU.  The gathered thresholds and the random draws go into
     buffers kept from call to call: fresh ones cost the allocator and the cache every step.
     """
@@ -64,12 +64,13 @@ class TrainingBatches:
 
     def __call__(self, idx: torch.Tensor, generator: torch.Generator | None = None,
                  out: torch.Tensor | None = None) -> torch.Tensor:
-        if self.likelihood == "gaussian":
-            y = dequantize(self.images.index_select(0, idx), generator)
-            return y if out is None else out.copy_(y)
         shape = (len(idx),) + tuple(self.images.shape[1:])
         if out is None:
             out = torch.empty(shape, device=self.images.device)
+        elif tuple(out.shape) != shape or out.dtype != torch.float32:
+            raise ValueError(f"out must be a float32 tensor of shape {shape}, got {out.dtype} {tuple(out.shape)}")
+        if self.likelihood == "gaussian":
+            return out.copy_(dequantize(self.images.index_select(0, idx), generator))
         thresholds = torch.index_select(self.thresholds, 0, idx, out=self._buffer("thresholds", shape, torch.int32))
         draws = random_int16(self._buffer("draws", (-(-math.prod(shape) // 4),), torch.int64), generator)
         return torch.lt(draws[:math.prod(shape)].view(shape), thresholds, out=out)   # 1.0 where u < T
