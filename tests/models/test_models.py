@@ -77,3 +77,19 @@ def test_log_likelihood_matches_decode_log_prob(cfg):
     fast = model.log_likelihood(z, x)
     ref = torch.stack([model.decode(z[s]).log_prob(x) for s in range(3)])
     torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("cfg", [EXAMPLE_CONFIGS[0], EXAMPLE_CONFIGS[8]], ids=lambda c: f"{c.kind}-{c.arch}-{c.likelihood}")
+def test_interpolation_runs_from_one_reconstruction_to_the_other(cfg):
+    model = build_model(cfg, seed=0).eval()
+    gen = torch.Generator().manual_seed(0)
+    x_a, x_b = torch.rand(3, *cfg.image_shape, generator=gen), torch.rand(3, *cfg.image_shape, generator=gen)
+    path = model.interpolate(x_a, x_b, steps=5)
+    assert path.shape == (3, 5, *cfg.image_shape)
+    torch.testing.assert_close(path[:, 0], model.reconstruct(x_a))
+    torch.testing.assert_close(path[:, -1], model.reconstruct(x_b))
+    # the midpoint decodes the average code: the lecture's half moon between two images
+    m_a, m_b = model.encode(x_a)[0], model.encode(x_b)[0]
+    torch.testing.assert_close(path[:, 2], model.decode((m_a + m_b) / 2).mean)
+    with pytest.raises(ValueError, match="steps must be at least 2"):
+        model.interpolate(x_a, x_b, steps=1)

@@ -109,6 +109,21 @@ class AutoEncoder(nn.Module):
         m, _ = self.encode(x)
         return self.decode(m).mean
 
+    @torch.no_grad()
+    def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 10) -> torch.Tensor:
+        """Decodes of the codes on the line from m(x_a) to m(x_b): (B, C, H, W) twice -> (B, steps, C, H, W).
+
+        The lecture's full moon / half moon: a VAE decodes codes between two images to
+        something in between; a plain AE need not.  Step 0 is the reconstruction of x_a,
+        the last step that of x_b.
+        """
+        if steps < 2:
+            raise ValueError(f"steps must be at least 2 (the two end points), got {steps}")
+        a, b = self.encode(x_a)[0], self.encode(x_b)[0]
+        t = torch.linspace(0, 1, steps, device=a.device).view(1, steps, 1)
+        path = a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t                    # (B, steps, L)
+        return self.decode(path.flatten(0, 1)).mean.view(len(a), steps, *x_a.shape[1:])
+
 
 def build_model(config: ModelConfig, seed: int = 0) -> AutoEncoder:
     """A freshly initialised model; the same seed gives the same weights on every machine."""

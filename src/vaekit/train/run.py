@@ -143,20 +143,6 @@ def validate(model, val_x: torch.Tensor, cfg: TrainConfig, epoch: int, device) -
 
 
 @torch.no_grad()
-def interpolate(model, x: torch.Tensor, steps: int = 10) -> torch.Tensor:
-    """Decodes of the codes on the line from m(x[2i]) to m(x[2i+1]): (len(x)//2, steps, C, H, W).
-
-    The lecture's full moon / half moon: a VAE decodes codes between two images to
-    something in between; a plain AE need not.
-    """
-    m, _ = model.encode(x)
-    a, b = m[0::2], m[1::2]
-    t = torch.linspace(0, 1, steps, device=m.device).view(1, steps, 1)
-    path = a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t                     # (R, steps, L)
-    return model.decode(path.flatten(0, 1)).mean.view(len(a), steps, *x.shape[1:])
-
-
-@torch.no_grad()
 def write_figures(model, cfg: TrainConfig, run_dir: Path, records: list[dict]) -> None:
     model.eval()
     device = next(model.parameters()).device
@@ -169,6 +155,6 @@ def write_figures(model, cfg: TrainConfig, run_dir: Path, records: list[dict]) -
     save_reconstructions(shown.cpu(), model.reconstruct(x).cpu(), run_dir / "reconstructions.png")
     pairs = x[:2 * min(4, len(x) // 2)]
     if len(pairs):
-        save_interpolations(interpolate(model, pairs, steps=10).cpu(), run_dir / "interpolations.png")
+        save_interpolations(model.interpolate(pairs[0::2], pairs[1::2], steps=10).cpu(), run_dir / "interpolations.png")
     if records:
         save_curves(records, run_dir / "curves.png", title=f"{cfg.model} on {cfg.data}")
