@@ -63,14 +63,11 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
     batch_losses = torch.zeros(steps, device=device)   # Σ loss over each batch, nats
     hand_written = fused.supports(model, cfg.objective, cfg.free_bits)   # the default model: ~3x fewer ops
     rows = range(steps) if progress is None else progress(range(steps), epoch)
-    x_buffers = {}   # batch size -> the float batch, overwritten every step
+    x = None         # the float batch: one buffer, overwritten every step of the same size
     start = time.perf_counter()
     for step in rows:
         idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-        x = x_buffers.get(len(idx))
-        if x is None:
-            x = x_buffers[len(idx)] = torch.empty((len(idx),) + tuple(batches.images.shape[1:]), device=device)
-        x = batches(idx, generator, out=x)
+        x = batches(idx, generator, out=x if x is not None and len(x) == len(idx) else None)
         if hand_written:
             total = fused.fused_elbo_step(model, x, kl_weight(cfg, epoch, step, steps), generator)
         else:
