@@ -14,6 +14,8 @@ import math
 
 import torch
 
+from ..workspace import Workspace
+
 
 def binarize(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """uint8 (B, C, H, W) -> float {0, 1}, each pixel 1 with probability pixel/255."""
@@ -48,19 +50,12 @@ class TrainingBatches:
             raise ValueError(f"unknown likelihood {likelihood!r}; expected bernoulli or gaussian")
         self.images = images
         self.likelihood = likelihood
-        self._scratch: dict[tuple, torch.Tensor] = {}
+        self._scratch = Workspace()
         if likelihood == "bernoulli":   # shifted by -32768 to compare with signed 16-bit draws
             self.thresholds = (images.to(torch.int32) * 65536 + 254) // 255 - 32768
 
     def __len__(self) -> int:
         return len(self.images)
-
-    def _buffer(self, name: str, shape, dtype) -> torch.Tensor:
-        key = (name, tuple(shape))
-        buf = self._scratch.get(key)
-        if buf is None:
-            buf = self._scratch[key] = torch.empty(shape, dtype=dtype, device=self.images.device)
-        return buf
 
     def __call__(self, idx: torch.Tensor, generator: torch.Generator | None = None,
                  out: torch.Tensor | None = None) -> torch.Tensor:
@@ -71,9 +66,10 @@ class TrainingBatches:
             raise ValueError(f"out must be a float32 tensor of shape {shape}, got {out.dtype} {tuple(out.shape)}")
         if self.likelihood == "gaussian":
             return out.copy_(dequantize(self.images.index_select(0, idx), generator))
-        thresholds = torch.index_select(self.thresholds, 0, idx, out=self._buffer("thresholds", shape, torch.int32))
-        draws = random_int16(self._buffer("draws", (-(-math.prod(shape) // 4),), torch.int64), generator)
-        return torch.lt(draws[:math.prod(shape)].view(shape), thresholds, out=out)   # 1.0 where u < T
+        n, ws = math.prod(shape), self._scratch
+        thresholds = torch.index_select(self.thresholds, 0, idx, out=ws("thresholds", shape, self.thresholds))
+        draws = random_int16(ws("draws", (-(-n // 4),), self.thresholds, torch.int64), generator)
+        return torch.lt(draws[:n].view(shape), thresholds, out=out)   # 1.0 where u < T
 
 
 def random_int16(out: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..workspace import Workspace
+
 
 def supports(model, objective: str, free_bits: float) -> bool:
     """Whether ``fused_elbo_step`` computes this model's training gradients."""
@@ -30,24 +32,6 @@ def supports(model, objective: str, free_bits: float) -> bool:
 
 def _linears(seq: nn.Sequential) -> list[nn.Linear]:
     return [m for m in seq if isinstance(m, nn.Linear)]
-
-
-class Workspace:
-    """Output buffers reused from step to step, one per (name, shape).
-
-    Allocating fresh 100 kB-1 MB tensors every step costs page faults on a CPU (a third of
-    the fused Adam's time went to touching fresh gradient pages); reusing them does not.
-    """
-
-    def __init__(self):
-        self.buffers: dict[tuple, torch.Tensor] = {}
-
-    def __call__(self, name, shape, like: torch.Tensor) -> torch.Tensor:
-        key = (name, tuple(shape))
-        buf = self.buffers.get(key)
-        if buf is None or buf.device != like.device or buf.dtype != like.dtype:
-            buf = self.buffers[key] = torch.empty(shape, device=like.device, dtype=like.dtype)
-        return buf
 
 
 def _forward(layers: list[nn.Linear], a: torch.Tensor, ws: Workspace, tag: str) -> list[torch.Tensor]:
