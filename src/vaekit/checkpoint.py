@@ -100,6 +100,17 @@ def save(run_dir: str | Path, model, state: dict, epoch: int) -> Path:
     return final
 
 
+def read_config(run_dir: str | Path) -> dict:
+    """The run's ``config.json`` (every setting, versions, command line), as written at its start."""
+    path = Path(run_dir) / "config.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: missing; {run_dir} is not a vaekit run directory") from None
+    except (OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: corrupted or unreadable ({e})") from None
+
+
 def current(run_dir: str | Path, verify: bool = True) -> tuple[Path, dict]:
     """The current checkpoint folder and its pointer record; CheckpointError if missing or corrupted."""
     run_dir = Path(run_dir)

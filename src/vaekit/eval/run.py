@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .. import checkpoint
 from ..data import load as load_dataset
 from ..data.transforms import split_input
 from ..device import resolve_device
-from ..errors import CheckpointError
 from .report import evaluate
 
 CONVENTIONS = {
@@ -22,10 +20,7 @@ def evaluate_run(run_dir, split: str = "test", k: int = 5000, batch_size: int = 
                  data: str | None = None, data_dir: str | None = None, device: str = "auto") -> dict:
     run_dir = Path(run_dir)
     checkpoint.current(run_dir)      # one clear error if the folder holds no model
-    try:
-        config = json.loads((run_dir / "config.json").read_text())
-    except (OSError, ValueError) as e:
-        raise CheckpointError(f"{run_dir / 'config.json'}: cannot read the run's config ({e})") from None
+    config = checkpoint.read_config(run_dir)
     dev = resolve_device(device)
     model = checkpoint.load_model(run_dir, device=dev)
     # where the run found its data: a train run's settings, or a GMM run's data record

@@ -20,7 +20,7 @@ from .. import __version__, atomic, checkpoint
 from ..data import load as load_dataset
 from ..device import resolve_device
 from ..data.transforms import TrainingBatches, split_input
-from ..errors import CheckpointError, ConfigError
+from ..errors import ConfigError
 from ..eval.elbo import elbo_means
 from ..eval.likelihood import log_px
 from ..models import ModelConfig, build_model
@@ -36,21 +36,11 @@ def model_config(cfg: TrainConfig, image_shape) -> ModelConfig:
                        latent=cfg.latent, likelihood=cfg.resolved_likelihood())
 
 
-def saved_config(run_dir: Path) -> dict:
-    path = run_dir / "config.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: missing; {run_dir} is not a vaekit run directory") from None
-    except ValueError as e:
-        raise CheckpointError(f"{path}: corrupted ({e})") from None
-
-
 def config_for_resume(run_dir: str | Path, changes: dict) -> TrainConfig:
     """The saved settings of a run, with only ``RESUMABLE`` ones changed by ``changes``."""
     run_dir = Path(run_dir)
     checkpoint.current(run_dir)   # fail early, with the checkpoint's own error, if there is none
-    saved = saved_config(run_dir)["train"]
+    saved = checkpoint.read_config(run_dir)["train"]
     saved["hidden"] = tuple(saved["hidden"])
     cfg = TrainConfig(**saved)
     for key, value in changes.items():
