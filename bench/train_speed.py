@@ -33,7 +33,8 @@ from vaekit.data.transforms import TrainingBatches, split_input
 from vaekit.eval import elbo_means
 from vaekit.models import ModelConfig, build_model
 from vaekit.train import TrainConfig
-from vaekit.train.loop import make_optimizer, train_epoch
+from vaekit.train.loop import train_epoch
+from vaekit.train.optim import make_optimizer
 
 from common import matmul_gflops  # bench/common.py (the script's own folder)
 

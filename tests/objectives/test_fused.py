@@ -3,7 +3,7 @@ import torch
 
 from vaekit.models import ModelConfig, build_model
 from vaekit.objectives import negative_elbo
-from vaekit.objectives.fused import fused_elbo_step, supports
+from vaekit.objectives.fused import ElboStep, supports
 
 
 @pytest.mark.parametrize("hidden, beta", [((32,), 1.0), ((48, 24), 0.3), ((16, 16, 8), 2.0)])
@@ -14,9 +14,10 @@ def test_fused_step_matches_autograd(hidden, beta):
         for p, q in zip(fused.parameters(), ref.parameters()):
             p.mul_(3), q.mul_(3)
     x = (torch.rand(17, 1, 6, 5, generator=torch.Generator().manual_seed(0)) < 0.4).float()
-    fused_elbo_step(fused, x[:5], beta, torch.Generator().manual_seed(3))   # fills the reused buffers
-    fused_elbo_step(fused, x, 1.0, torch.Generator().manual_seed(3))
-    total = fused_elbo_step(fused, x, beta, torch.Generator().manual_seed(7))
+    step = ElboStep(fused)
+    step(x[:5], beta, torch.Generator().manual_seed(3))   # fills the reused buffers: other batch size, β
+    step(x, 1.0, torch.Generator().manual_seed(3))
+    total = step(x, beta, torch.Generator().manual_seed(7))
     loss, _, _ = negative_elbo(ref, x, beta, torch.Generator().manual_seed(7))
     (loss.sum() / len(x)).backward()
     torch.testing.assert_close(total, loss.sum(), rtol=1e-5, atol=1e-4)

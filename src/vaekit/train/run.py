@@ -26,7 +26,8 @@ from ..eval.likelihood import log_px
 from ..models import ModelConfig, build_model
 from ..viz import save_curves, save_interpolations, save_reconstructions, save_samples
 from .config import TrainConfig
-from .loop import make_optimizer, train_epoch
+from .loop import train_epoch
+from .optim import make_optimizer
 
 RESUMABLE = {"epochs", "device", "data_dir"}   # settings that may change on --resume
 
