@@ -1,7 +1,7 @@
 """The default training step, written out by hand: MLP encoder and decoder, Bernoulli p(x|z), ELBO.
 
 Autograd records about a hundred small operations per step for this model; the same
-gradients written out take about thirty.  On a CPU that is 10-15 % of an epoch; on a GPU,
+gradients written out take about forty.  On a CPU that is 10-15 % of an epoch; on a GPU,
 where each operation is a kernel launch and small batches are launch-bound, it is most of
 the step.  ``tests/objectives/test_fused.py`` checks loss and every gradient against
 autograd on ``objectives.elbo.negative_elbo``.
