@@ -1,4 +1,4 @@
-"""Output buffers reused from step to step: the hot loops write into these, not fresh tensors."""
+"""Output buffers reused from call to call: the training batches are drawn into these, not fresh tensors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ class Workspace:
     """Buffers kept from call to call, one per (name, shape): ``buf = ws(name, shape, like)``.
 
     ``like`` gives the device, and the dtype unless ``dtype`` is given.  Allocating fresh
-    100 kB-1 MB tensors every step costs page faults and cache misses on a CPU (a third of
-    the fused Adam's time went to touching fresh gradient pages); reusing them does not.
+    100 kB-1 MB tensors every step costs page faults and cache misses on a CPU; reusing them
+    does not.  (The hand-written training step keeps its own buffers, one set per batch
+    size, so that a step looks them up once: ``objectives.fused.ElboStep``.)
     A buffer's contents are whatever the last user wrote: it is scratch, not state.
     """
 

@@ -29,6 +29,7 @@ from ..models.gmm import GaussianMixture, GMMConfig
 from ..viz.grids import save_samples
 from .common import positive_int
 
+
 def add_parser(sub, parents):
     p = sub.add_parser("gmm", parents=parents, help="fit a Gaussian mixture by EM (the VAE's finite cousin)",
                        description="Fit P(x) = sum_m P(m) N(x; mu_m, Sigma_m) by EM on dequantised images; writes "

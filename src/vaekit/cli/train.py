@@ -63,8 +63,7 @@ def main(args) -> int:
               f"val -ELBO {r['val_loss']:.2f} nats{extra}  {r['seconds']:.2f} s", flush=True)
 
     records = fit(cfg, args.out, resume=args.resume, progress=progress_bar if sys.stderr.isatty() else None,
-                  on_epoch=on_epoch,
-                  command=["vaekit", *sys.argv[1:]])
+                  on_epoch=on_epoch, command=["vaekit", *sys.argv[1:]])
     if records:
         print(f"wrote {args.out}/: config.json metrics.jsonl checkpoint samples.png reconstructions.png "
               "interpolations.png curves.png")

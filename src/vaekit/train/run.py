@@ -18,8 +18,8 @@ import torch
 
 from .. import __version__, atomic, checkpoint
 from ..data import load as load_dataset
-from ..device import resolve_device
 from ..data.transforms import TrainingBatches, split_input
+from ..device import resolve_device
 from ..errors import ConfigError
 from ..eval.elbo import elbo_means
 from ..eval.likelihood import log_px
