@@ -16,11 +16,23 @@ class DataError(VaekitError):
 
 
 class ConfigError(VaekitError):
-    """A setting is unknown, of the wrong type or out of range."""
+    """A setting is unknown, of the wrong type or out of range.
+
+    ``setting`` names the parameter when the message starts with it ("latent must be a
+    positive integer; got 0"): the CLI then shows the flag instead ("--latent must be ...").
+    """
+
+    def __init__(self, message: str, setting: str | None = None):
+        super().__init__(message)
+        self.setting = setting
 
 
 class CheckpointError(VaekitError):
     """A run directory holds no checkpoint, or a corrupted one."""
+
+
+class RunDirError(VaekitError):
+    """A run directory cannot be used: locked by another process, not a vaekit run, or damaged."""
 
 
 class TrainingDiverged(RuntimeError):

@@ -1,0 +1,58 @@
+"""The one set of validators for settings: positive integers, choices, finite numbers.
+
+Each raises ``ConfigError`` whose message starts with the parameter's name and says what
+was expected and what was got: ``latent must be a positive integer; got 0``.  The CLI
+shows the flag in place of the name (``--latent must be ...``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from .errors import ConfigError
+
+
+def _fail(name: str, expected: str, value) -> ConfigError:
+    return ConfigError(f"{name} must be {expected}; got {value!r}", setting=name)
+
+
+def integer(name: str, value, low: int | None = None, high: int | None = None) -> int:
+    """An int (not a bool) with low <= value <= high where given; returns it."""
+    if low == 1 and high is None:
+        expected = "a positive integer"
+    elif high is None:
+        expected = "an integer" if low is None else f"an integer >= {low}"
+    else:
+        expected = f"an integer in [{low if low is not None else '-inf'}, {high}]"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(name, expected, value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise _fail(name, expected, value)
+    return value
+
+
+def positive_int(name: str, value) -> int:
+    return integer(name, value, low=1)
+
+
+def number(name: str, value, low: float | None = None, positive: bool = False) -> float:
+    """A finite int or float (not a bool), > 0 if ``positive``, >= low where given; returns a float."""
+    if positive:
+        expected = "a finite number > 0"
+    elif low is not None:
+        expected = f"a finite number >= {low:g}"
+    else:
+        expected = "a finite number"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _fail(name, expected, value)
+    if (positive and value <= 0) or (low is not None and value < low):
+        raise _fail(name, expected, value)
+    return float(value)
+
+
+def choice(name: str, value, choices: Iterable[str]) -> str:
+    choices = tuple(choices)
+    if value not in choices:
+        raise _fail(name, f"one of {', '.join(choices)}", value)
+    return value
