@@ -6,7 +6,6 @@ one (POSIX ``rename`` within one file system is atomic).
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -61,4 +60,7 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def write_json(path: str | Path, obj) -> None:
-    write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+    """Strict JSON (non-finite numbers as null, see ``jsonio``), indented."""
+    from .jsonio import dumps
+
+    write_text(path, dumps(obj, indent=2) + "\n")

@@ -32,9 +32,10 @@ def test_train_then_eval_on_digits(tmp_path, capsys):
     out_dir = tmp_path / "run"
     code, out, err = run(capsys, "train", "--out", str(out_dir), *FAST)
     assert code == 0, err
+    assert out.startswith(f"run directory: {out_dir}\n")
     assert "epoch   2/2" in out and "val -ELBO" in out
     for name in ("config.json", "metrics.jsonl", "checkpoint.json", "samples.png", "reconstructions.png",
-                 "curves.png"):
+                 "interpolations.png", "curves.png"):
         assert (out_dir / name).is_file(), name
     code, out, err = run(capsys, "eval", str(out_dir), "--k", "20", "--json")
     assert code == 0, err
@@ -57,7 +58,8 @@ def test_python_dash_m_and_toml_config(tmp_path):
                            "--device", "cpu"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     saved = json.loads((out_dir / "config.json").read_text())
-    assert saved["train"]["hidden"] == [16] and saved["train"]["model"] == "ae" and saved["model"]["latent"] == 3
+    assert saved["fit"]["hidden"] == [16] and saved["kind"] == "ae" and saved["model"]["latent"] == 3
+    assert saved["command"] == ["vaekit", "train", "--config", str(config), "--out", str(out_dir), "--device", "cpu"]
     bad = tmp_path / "bad.toml"
     bad.write_text("hiden = 3\n")
     done = subprocess.run([sys.executable, "-m", "vaekit", "train", "--config", str(bad), "--out", str(tmp_path / "x")],
@@ -75,7 +77,7 @@ def test_python_dash_m_and_toml_config(tmp_path):
     (["--batch-size", "-5"], "--batch-size must be a positive integer; got -5"),
     (["--hidden", "400,-1"], "--hidden must be positive integers"),
     (["--epochs", "0"], "--epochs must be a positive integer; got 0"),
-    (["--lr", "0"], "--lr must be positive; got 0"),
+    (["--lr", "0"], "--lr must be a finite number > 0; got 0.0"),
     (["--epochs", "two"], "argument --epochs: invalid int value: 'two'"),
 ])
 def test_bad_flags(tmp_path, capsys, argv, match):
@@ -109,6 +111,7 @@ def test_bad_data_files(tmp_path, capsys, shared_data):
 
 def test_resume_errors(tmp_path, capsys):
     one_line_error(capsys, "train", "--resume", "--out", str(tmp_path), match="no checkpoint found")
+    one_line_error(capsys, "train", "--resume", match="--out must name the run to continue")
     run_dir = tmp_path / "run"
     assert run(capsys, "train", "--out", str(run_dir), *FAST)[0] == 0
     pointer = run_dir / "checkpoint.json"
@@ -154,11 +157,12 @@ def test_download_from_a_local_mirror_then_train_reads_it(tmp_path, capsys, shar
 
 
 @pytest.mark.parametrize("extra", [["--objective", "iwae", "--k", "3"], ["--warmup-epochs", "2"],
-                                   ["--free-bits", "0.5"], ["--arch", "conv"], ["--likelihood", "gaussian"]])
+                                   ["--free-bits", "0.5"], ["--arch", "conv"], ["--likelihood", "gaussian"],
+                                   ["--fast-path", "off"]])
 def test_objectives_and_architectures_train(tmp_path, capsys, extra):
     code, out, err = run(capsys, "train", "--out", str(tmp_path / "run"), *FAST, *extra)
     assert code == 0, err
-    saved = json.loads((tmp_path / "run" / "config.json").read_text())["train"]
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["fit"]
     assert str(saved[extra[0][2:].replace("-", "_")]) == extra[1]
     assert all(json.loads(line)["train_loss"] == json.loads(line)["train_loss"]    # finite, not NaN
                for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines())
@@ -180,3 +184,37 @@ def test_gmm_run_evaluates_with_exact_log_likelihood(tmp_path, capsys):
     gmm = vaekit.load(out_dir)
     x = split_input(load("digits", "test").images, "gaussian", "test")
     assert report["log_px"] == pytest.approx(gmm.log_prob(x).mean().item(), rel=1e-9)
+
+
+def test_default_out_is_a_fresh_numbered_directory(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for n in (1, 2):   # the second default run does not refuse: it gets the next number
+        code, out, err = run(capsys, "train", *FAST, "--epochs", "1")
+        assert code == 0, err
+        assert out.splitlines()[0] == f"run directory: runs/digits-vae-{n}"
+        assert (tmp_path / "runs" / f"digits-vae-{n}" / "checkpoint.json").is_file()
+
+
+def test_debug_before_or_after_the_subcommand_shows_the_traceback(tmp_path, capsys):
+    for argv in (["--debug", "train"], ["train", "--debug"]):
+        code, _, err = run(capsys, *argv, "--out", str(tmp_path / "r"), "--latent", "0")
+        assert code == 2 and "Traceback" in err and err.rstrip().endswith("--latent must be a positive integer; got 0")
+
+
+def test_help_does_not_import_torch():
+    done = subprocess.run([sys.executable, "-c", "import sys; from vaekit.cli.main import main; code = main(['--help']);"
+                           "print('torch' in sys.modules, code)"], capture_output=True, text=True)
+    assert done.stdout.strip().endswith("False 0"), done
+
+
+def test_flags_come_from_the_config_dataclasses(capsys):
+    from dataclasses import fields
+
+    from vaekit.train import GMMFitConfig, TrainConfig
+
+    for command, cls in (("train", TrainConfig), ("gmm", GMMFitConfig)):
+        code, out, _ = run(capsys, command, "--help")
+        assert code == 0
+        text = "".join(out.split())   # argparse wraps lines, at hyphens too
+        for f in fields(cls):   # every field is a flag, with its help text
+            assert "--" + f.name.replace("_", "-") in text and "".join(f.metadata["help"].split()) in text, f.name

@@ -10,7 +10,7 @@ def test_dynamic_binarisation_probability_is_pixel_over_255():
     pixels = torch.arange(256, dtype=torch.uint8).view(256, 1, 1, 1).expand(256, 1, 1, 4000).contiguous()
     batches = TrainingBatches(pixels, "bernoulli")
     g = torch.Generator().manual_seed(0)
-    x = batches(torch.arange(256), g)
+    x = batches(torch.arange(256), g).clone()
     assert x.dtype == torch.float32 and set(x.unique().tolist()) <= {0.0, 1.0}
     freq = x.mean((1, 2, 3))
     assert freq[0] == 0 and freq[255] == 1                       # black never, white always
@@ -18,10 +18,25 @@ def test_dynamic_binarisation_probability_is_pixel_over_255():
     sd = (expected * (1 - expected) / 4000).sqrt()
     assert ((freq - expected).abs() <= 4.5 * sd + 1e-6).all()
     assert not torch.equal(x, batches(torch.arange(256), g))     # a fresh draw each call
-    buf = torch.empty_like(x)
-    assert batches(torch.arange(256), g, out=buf) is buf and set(buf.unique().tolist()) == {0.0, 1.0}
-    with pytest.raises(ValueError, match="out must be a float32 tensor of shape"):
-        batches(torch.arange(10), g, out=buf)
+
+
+def test_training_batches_reuse_one_output_buffer():
+    images = torch.randint(0, 256, (50, 1, 4, 4), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    for likelihood in ("bernoulli", "gaussian"):
+        batches, g = TrainingBatches(images, likelihood), torch.Generator().manual_seed(1)
+        first = batches(torch.arange(10), g)
+        kept = first.clone()
+        second = batches(torch.arange(10, 20), g)
+        assert second is first and not torch.equal(second, kept)   # overwritten by the next call
+        last = batches(torch.arange(45, 50), g)                     # a smaller last batch
+        assert last.shape == (5, 1, 4, 4) and batches(torch.arange(10), g).shape == (10, 1, 4, 4)
+
+
+def test_dequantised_batches_are_dequantize_of_the_rows():
+    images = torch.randint(0, 256, (30, 1, 4, 4), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    idx = torch.tensor([3, 17, 4, 29])
+    y = TrainingBatches(images, "gaussian")(idx, torch.Generator().manual_seed(5))
+    assert torch.equal(y, dequantize(images[idx], torch.Generator().manual_seed(5)))
 
 
 def test_binarisation_thresholds_are_within_one_part_in_65536():

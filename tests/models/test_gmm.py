@@ -10,13 +10,13 @@ from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture as SklearnMixture
 
 import vaekit
-from vaekit import checkpoint
 from vaekit.cli.main import main
 from vaekit.data import load
 from vaekit.data.transforms import fixed_model_input
 from vaekit.errors import ConfigError
 from vaekit.models import gmm as gmm_module
 from vaekit.models.gmm import GaussianMixture, GMMConfig
+from vaekit.rundir import RunDir, load_checkpoint
 
 COVARIANCES = ["diag", "full"]
 
@@ -131,12 +131,13 @@ def test_fit_is_deterministic_for_a_seed(digits_x):
 def test_checkpoint_round_trip_gives_identical_log_prob(covariance, digits_x, tmp_path):
     model = GaussianMixture(GMMConfig(4, covariance, (1, 8, 8))).fit(
         digits_x, max_iter=5, generator=torch.Generator().manual_seed(0))
-    checkpoint.save(tmp_path, model, {"epoch": 0, "iterations": model.n_iter_}, epoch=0)
-    loaded = vaekit.load(tmp_path)
+    with RunDir.create(tmp_path / "run") as run:
+        run.save_checkpoint(model, {"epoch": 0, "iterations": model.n_iter_}, epoch=0)
+    loaded = vaekit.load(tmp_path / "run")
     assert isinstance(loaded, GaussianMixture) and not loaded.training
     assert loaded.config == model.config and loaded.likelihood == "gaussian"
     assert torch.equal(loaded.log_prob(digits_x), model.log_prob(digits_x))
-    assert checkpoint.load_state(tmp_path)["iterations"] == model.n_iter_
+    assert load_checkpoint(tmp_path / "run", want_state=True)[1]["iterations"] == model.n_iter_
 
 
 @pytest.mark.parametrize("covariance", COVARIANCES)
@@ -162,20 +163,34 @@ def test_sample_and_means_as_images():
 def test_config_validation_and_json_round_trip():
     config = GMMConfig(10, "full", (1, 28, 28), reg_covar=1e-5)
     assert GMMConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
-    with pytest.raises(ConfigError, match=r"^--components must be a positive integer; got 0$"):
-        GMMConfig(0, "diag", (1, 8, 8))
-    with pytest.raises(ConfigError, match=r"^unknown --covariance 'spherical'; expected one of diag, full$"):
-        GMMConfig(3, "spherical", (1, 8, 8))
-    with pytest.raises(ConfigError, match=r"image_shape must be three positive integers"):
-        GMMConfig(3, "diag", (8, 8))
+    assert GMMConfig(3, "diag", [1, np.int64(8), 8]).image_shape == (1, 8, 8)   # lists and numpy ints
+    for args, setting, message in [
+        ((0, "diag", (1, 8, 8)), "components", "components must be a positive integer; got 0"),
+        ((2.5, "diag", (1, 8, 8)), "components", "components must be a positive integer; got 2.5"),
+        ((10 ** 8, "diag", (1, 8, 8)), "components", "components must be an integer in [1, 16777216]; got 100000000"),
+        ((3, "spherical", (1, 8, 8)), "covariance", "covariance must be one of diag, full; got 'spherical'"),
+        ((3, "diag", (8, 8)), "image_shape", "image_shape must be 3 positive integers; got (8, 8)"),
+        ((3, "diag", (1, 0, 8)), "image_shape", "image_shape must be a positive integer; got 0"),
+        ((3, "diag", (1, 8, 8), -1.0), "reg_covar", "reg_covar must be a finite number >= 0; got -1.0"),
+        ((3, "diag", (1, 8, 8), float("nan")), "reg_covar", "reg_covar must be a finite number >= 0; got nan"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            GMMConfig(*args)
+        assert str(info.value) == message and info.value.setting == setting
     with pytest.raises(ConfigError, match=r"unknown GMM setting\(s\) \['tied'\]"):
         GMMConfig.from_dict({**config.to_dict(), "tied": True})
 
 
 def test_fit_rejects_bad_input():
     model = GaussianMixture(GMMConfig(5, "diag", (1, 1, 3)))
-    with pytest.raises(ConfigError, match=r"^cannot fit 5 components to 4 examples; use --components 4 or fewer$"):
+    with pytest.raises(ConfigError, match=r"^components must be at most the number of training examples \(4\); "
+                                          r"got 5$") as info:
         model.fit(torch.rand(4, 3))
+    assert info.value.setting == "components"
+    with pytest.raises(ConfigError, match=r"^max_iter must be a positive integer; got 0$"):
+        model.fit(torch.rand(10, 3), max_iter=0)
+    with pytest.raises(ConfigError, match=r"^tol must be a finite number >= 0; got -1$"):
+        model.fit(torch.rand(10, 3), tol=-1)
     with pytest.raises(ValueError, match=r"x must be \(N, 3\) or \(N, 1, 1, 3\); got \(10, 4\)"):
         model.fit(torch.rand(10, 4))
     with pytest.raises(TypeError, match="floating-point"):
@@ -193,10 +208,10 @@ def test_cli_fits_digits_and_writes_a_loadable_run(tmp_path, capsys, digits_x):
     for name in ("config.json", "metrics.jsonl", "checkpoint.json", "means.png", "samples.png"):
         assert (run / name).is_file(), name
     config = json.loads((run / "config.json").read_text())
-    assert config["kind"] == "gmm" and GMMConfig.from_dict(config["gmm"]) == GMMConfig(5, "full", (1, 8, 8))
+    assert config["kind"] == "gmm" and GMMConfig.from_dict(config["model"]) == GMMConfig(5, "full", (1, 8, 8))
     assert config["data"]["name"] == "digits" and config["data"]["n_train"] == 1259
     metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [r["iteration"] for r in metrics] == list(range(1, config["fit"]["iterations"] + 1))
+    assert [r["iteration"] for r in metrics] == list(range(1, len(metrics) + 1)) and len(metrics) <= 12
     assert sum(line.startswith("iteration ") for line in out) == len(metrics)
     assert "nats/example" in out[-2] and "bits/dim" in out[-2]
     model = vaekit.load(run)
@@ -206,14 +221,14 @@ def test_cli_fits_digits_and_writes_a_loadable_run(tmp_path, capsys, digits_x):
     # a second fit into the same run directory is refused
     assert cli("--components", "5", "--out", str(run)) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "already holds a run" in err
+    assert err.count("\n") == 1 and "already holds a gmm run" in err
 
 
 @pytest.mark.parametrize("flags, message", [
     (["--components", "0"], r"--components must be a positive integer; got 0"),
     (["--components", "3", "--covariance", "spherical"],
-     r"unknown --covariance 'spherical'; expected one of diag, full"),
-    (["--components", "5000"], r"cannot fit 5000 components to 1259 examples"),
+     r"--covariance must be one of diag, full; got 'spherical'"),
+    (["--components", "5000"], r"--components must be at most the number of training examples \(1259\); got 5000"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_code_2(flags, message, tmp_path, capsys):
     assert cli(*flags, "--out", str(tmp_path / "run")) == 2

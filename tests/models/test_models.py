@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 from torch.distributions import Distribution
@@ -52,17 +53,35 @@ def test_bernoulli_log_prob_is_negative_bce():
     torch.testing.assert_close(model.decode(z).log_prob(x), ref)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(kind="gan"), "unknown model kind 'gan'"),
-    (dict(arch="resnet"), "unknown architecture"),
-    (dict(likelihood="poisson"), "unknown likelihood"),
-    (dict(latent=0), "--latent must be a positive integer; got 0"),
-    (dict(hidden=(0,)), "--hidden must be positive"),
-    (dict(arch="conv", image_shape=(1, 10, 10)), "divisible by 4"),
+@pytest.mark.parametrize("kwargs, setting, message", [
+    (dict(kind="gan"), "kind", "kind must be one of vae, ae; got 'gan'"),
+    (dict(arch="resnet"), "arch", "arch must be one of mlp, conv; got 'resnet'"),
+    (dict(likelihood="poisson"), "likelihood", "likelihood must be one of bernoulli, gaussian; got 'poisson'"),
+    (dict(latent=0), "latent", "latent must be a positive integer; got 0"),
+    (dict(latent=2.0), "latent", "latent must be a positive integer; got 2.0"),
+    (dict(latent=True), "latent", "latent must be a positive integer; got True"),
+    (dict(latent=10 ** 8), "latent", "latent must be an integer in [1, 16777216]; got 100000000"),
+    (dict(hidden=(0,)), "hidden", "hidden must be a positive integer; got 0"),
+    (dict(hidden=(400, -1)), "hidden", "hidden must be a positive integer; got -1"),
+    (dict(hidden=()), "hidden", "hidden must be one or more positive integers; got ()"),
+    (dict(hidden="400"), "hidden", "hidden must be one or more positive integers; got '400'"),
+    (dict(image_shape=(28, 28)), "image_shape", "image_shape must be 3 positive integers; got (28, 28)"),
+    (dict(image_shape=(1, 28, 28.5)), "image_shape", "image_shape must be a positive integer; got 28.5"),
+    (dict(conv_channels=(8,)), "conv_channels", "conv_channels must be 2 positive integers; got (8,)"),
+    (dict(arch="conv", image_shape=(1, 10, 10)), "arch",
+     "arch 'conv' needs image height and width divisible by 4; got 10x10 (use arch 'mlp', or resize the images)"),
 ])
-def test_bad_model_configs(kwargs, match):
-    with pytest.raises(ConfigError, match=match):
+def test_bad_model_configs_name_the_parameter(kwargs, setting, message):
+    with pytest.raises(ConfigError) as info:
         ModelConfig(**kwargs)
+    assert str(info.value) == message and info.value.setting == setting
+
+
+def test_config_accepts_json_lists_numpy_ints_and_a_single_width():
+    cfg = ModelConfig(image_shape=[1, np.int64(8), 8], hidden=[32, 16], conv_channels=[4, 8], latent=3)
+    assert cfg.image_shape == (1, 8, 8) and cfg.hidden == (32, 16) and cfg.conv_channels == (4, 8)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    assert ModelConfig(hidden=400).hidden == (400,)
 
 
 @pytest.mark.parametrize("cfg", [c for c in EXAMPLE_CONFIGS if c.kind == "vae"],
@@ -91,5 +110,5 @@ def test_interpolation_runs_from_one_reconstruction_to_the_other(cfg):
     # the midpoint decodes the average code: the lecture's half moon between two images
     m_a, m_b = model.encode(x_a)[0], model.encode(x_b)[0]
     torch.testing.assert_close(path[:, 2], model.decode((m_a + m_b) / 2).mean)
-    with pytest.raises(ValueError, match="steps must be at least 2"):
+    with pytest.raises(ConfigError, match=r"^steps must be an integer >= 2; got 1$"):
         model.interpolate(x_a, x_b, steps=1)

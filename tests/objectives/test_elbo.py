@@ -4,8 +4,19 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from known_models import LinearGaussian
+import known_models
+from vaekit.models import VAE
 from vaekit.objectives import elbo_terms, kl_standard_normal, negative_elbo, reparameterize
+
+
+class LinearGaussian(known_models.LinearGaussian):
+    """The linear-Gaussian model with the VAE's own ``forward`` (the ELBO terms), so that the
+    exact log p(x) below checks the code training runs."""
+
+    forward = VAE.forward
+
+    def decode(self, z, validate=True):
+        return super().decode(z)      # always checked: these tests are not about speed
 
 
 def test_kl_matches_torch_distributions():

@@ -1,12 +1,16 @@
-"""What every subcommand shares: one-line errors, exit codes, --debug."""
+"""What every subcommand shares: one-line errors, exit codes, --debug, Ctrl-C."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import signal
 import sys
 import traceback
+from contextlib import contextmanager
 
-from ..errors import TrainingDiverged, VaekitError
+from ..errors import ConfigError, TrainingDiverged, VaekitError
+from .flags import flag
 
 
 class Parser(argparse.ArgumentParser):
@@ -16,35 +20,62 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+class Interrupted(Exception):
+    """Ctrl-C, with what a command has to say about it (what was kept)."""
 
 
-def run_command(func, args) -> int:
-    """Run ``func(args)``; user errors -> one line, exit 2; failures -> one line, exit 1."""
+def message(e: Exception) -> str:
+    """An error as the CLI shows it: a ConfigError's setting name becomes its flag."""
+    text = " ".join(str(e).split())
+    setting = getattr(e, "setting", None)
+    if isinstance(e, ConfigError) and setting and text.startswith(setting):
+        text = flag(setting) + text[len(setting):]
+    return text
+
+
+@contextmanager
+def interrupt_deferred():
+    """Hold a Ctrl-C until the block ends, then raise it.
+
+    For imports of C extensions (torch, numpy): a KeyboardInterrupt inside their module
+    initialisation leaves them half loaded, and the next import fails with an unrelated
+    error ("cannot load module more than once") instead of stopping cleanly.
+    """
+    pending = []
     try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    except ValueError:   # not the main thread: signals cannot be handled here anyway
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
+
+
+def run_command(func, args, preload: tuple[str, ...] = ()) -> int:
+    """Run ``func(args)``; user errors -> one line, exit 2; failures -> one line, exit 1; Ctrl-C -> 130.
+
+    ``preload``: modules imported first with Ctrl-C deferred (see ``interrupt_deferred``).
+    """
+    try:
+        with interrupt_deferred():
+            for module in preload:
+                importlib.import_module(module)
         return func(args) or 0
-    except VaekitError as e:
-        if args.debug:
-            traceback.print_exc()
-        print(f"vaekit: error: {e}", file=sys.stderr)
-        return 2
-    except TrainingDiverged as e:
-        if args.debug:
-            traceback.print_exc()
-        print(f"vaekit: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("vaekit: interrupted; the last checkpoint is kept", file=sys.stderr)
+    except (KeyboardInterrupt, Interrupted) as e:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not print a traceback
+        print(f"vaekit: interrupted{'; ' + str(e) if isinstance(e, Interrupted) else ''}", file=sys.stderr)
         return 130
-    except Exception as e:  # a bug or an environment failure: still one line unless --debug
+    except Exception as e:
         if args.debug:
-            traceback.print_exc()
-        print(f"vaekit: failed: {type(e).__name__}: {e} (rerun with --debug for the traceback)", file=sys.stderr)
+            traceback.print_exception(e)
+        if isinstance(e, (VaekitError, TrainingDiverged)):
+            print(f"vaekit: error: {message(e)}", file=sys.stderr)
+            return 2 if isinstance(e, VaekitError) else 1
+        # a bug or an environment failure: still one line unless --debug
+        print(f"vaekit: failed: {type(e).__name__}: {message(e)} (rerun with --debug for the traceback)",
+              file=sys.stderr)
         return 1

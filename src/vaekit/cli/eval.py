@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
-from .common import positive_int
-
 
 def add_parser(sub, parents):
     p = sub.add_parser("eval", parents=parents, help="honest likelihoods of a trained VAE or GMM",
@@ -13,27 +9,34 @@ def add_parser(sub, parents):
                                    "log p(x) with its standard error, the gap, bits/dim, active units.")
     p.add_argument("run_dir", help="a run directory written by vaekit train or vaekit gmm")
     p.add_argument("--split", default="test", help="train, val or test (default test)")
-    p.add_argument("--k", type=int, default=5000, help="importance samples per example (default 5000)")
-    p.add_argument("--batch-size", type=positive_int, default=100, help="examples per batch (default 100)")
+    p.add_argument("--k", type=int, default=5000,
+                   help="importance samples per example (default 5000; at most 100000 without --force)")
+    p.add_argument("--batch-size", type=int, default=100, help="examples per batch (default 100)")
     p.add_argument("--seed", type=int, default=0, help="seed of the importance samples (default 0)")
     p.add_argument("--data", help="evaluate on another dataset than the run's (same image shape)")
     p.add_argument("--data-dir", help="folder holding the dataset's files")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    p.add_argument("--force", action="store_true", help="allow a k past the limits (the run time grows with k)")
+    p.add_argument("--json", action="store_true", help="print one strict JSON object (null for non-finite values)")
     p.set_defaults(func=main)
     return p
 
 
 def main(args) -> int:
+    import sys
+
     from ..eval.run import evaluate_run
+    from ..jsonio import dumps
 
     report = evaluate_run(args.run_dir, split=args.split, k=args.k, batch_size=args.batch_size, seed=args.seed,
-                          data=args.data, data_dir=args.data_dir, device=args.device)
-    if args.json:
-        print(json.dumps(report))
-        return 0
-    print(format_report(report))
+                          data=args.data, data_dir=args.data_dir, device=args.device, force=args.force,
+                          on_start=None if args.json else lambda text: print(text, file=sys.stderr, flush=True))
+    print(dumps(report) if args.json else format_report(report))
     return 0
+
+
+def _num(v, fmt: str) -> str:
+    return "n/a" if v is None or v != v else format(v, fmt)
 
 
 def format_report(r: dict) -> str:
@@ -43,10 +46,11 @@ def format_report(r: dict) -> str:
                   f"    reconstruction E_q[log p(x|z)] {r['recon']:10.2f} nats",
                   f"    KL(q(z|x) || p(z))      {r['kl']:10.2f} nats"]
     how = f"importance-sampled, k = {r['k']}" if r["k"] else "exact"
-    lines.append(f"  log p(x) ({how}) {r['log_px']:10.2f} ± {r['log_px_se']:.2f} nats (standard error)")
+    lines.append(f"  log p(x) ({how}) {_num(r['log_px'], '10.2f')} ± {_num(r['log_px_se'], '.2f')} nats "
+                 "(standard error)")
     if r["gap"] is not None:
-        lines.append(f"  gap log p(x) - ELBO      {r['gap']:10.2f} nats  (≈ KL(q(z|x) || p(z|x)))")
-    lines.append(f"  bits/dim                 {r['bits_per_dim']:10.4f}  ({r['bits_per_dim_convention']})")
+        lines.append(f"  gap log p(x) - ELBO      {_num(r['gap'], '10.2f')} nats  (≈ KL(q(z|x) || p(z|x)))")
+    lines.append(f"  bits/dim                 {_num(r['bits_per_dim'], '10.4f')}  ({r['bits_per_dim_convention']})")
     if r["active_units"] is not None:
         kl = " ".join(f"{v:.2f}" for v in r["kl_per_dim"])
         lines.append(f"  active units             {r['active_units']:>7} of {len(r['kl_per_dim'])}")

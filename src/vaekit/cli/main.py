@@ -1,21 +1,28 @@
-"""The ``vaekit`` command: ``vaekit train | eval | gmm | download``."""
+"""The ``vaekit`` command: ``vaekit train | eval | gmm | download``.
+
+Building the parser imports no torch: ``vaekit --help`` answers at once, and each
+subcommand imports what it needs when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from .. import __version__
-from . import download, eval, gmm, train
 from .common import Parser, run_command
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show Python tracebacks")
-    parser = Parser(prog="vaekit", description="Variational autoencoders as the lecture teaches them.",
-                    parents=[common])
+    from . import download, eval, gmm, train
+
+    parser = Parser(prog="vaekit", description="Variational autoencoders as the lecture teaches them.")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
     parser.add_argument("--version", action="version", version=f"vaekit {__version__}")
+    # --debug after the subcommand too; SUPPRESS keeps the subparser from resetting one given before it
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show Python tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in (train, eval, gmm, download):
         module.add_parser(sub, [common])
@@ -23,15 +30,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:   # --help, --version, or a usage error (already printed, one line)
-        return e.code if isinstance(e.code, int) else 2
-    if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return 2
-    return run_command(args.func, args)
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:   # --help, --version, or a usage error (already printed, one line)
+            return e.code if isinstance(e.code, int) else 2
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return 2
+        args.argv = argv
+        return run_command(args.func, args, preload=() if args.command == "download" else ("torch",))
+    except KeyboardInterrupt:   # Ctrl-C before a command started (while importing, say)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("vaekit: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

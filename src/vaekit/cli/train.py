@@ -1,57 +1,66 @@
-"""``vaekit train``: train an AE or VAE and write a run directory."""
+"""``vaekit train``: train an autoencoder or VAE into a run directory, then draw its figures."""
 
 from __future__ import annotations
 
 import sys
 
-from ..train import config_for_resume, fit, make_config
-from .common import positive_int
+from ..train.config import TrainConfig
+from .flags import add_config_flags, config_values
+
+DEFAULT_PARENT = "runs"   # without --out: runs/<data>-<model>-N, the next free N
 
 
 def add_parser(sub, parents):
     p = sub.add_parser("train", parents=parents, help="train an autoencoder or VAE",
                        description="Train an AE or VAE; writes config.json, metrics.jsonl, a checkpoint and "
-                                   "samples.png, reconstructions.png, curves.png into --out.")
-    # Every default is None: unset flags fall through to the TOML file, then TrainConfig's defaults.
-    p.add_argument("--data", help="digits (default), mnist, fashion-mnist, frey, or a path to images/.npy/.npz")
-    p.add_argument("--data-dir", help="folder holding the dataset's files")
-    p.add_argument("--image-size", type=positive_int, help="resize a folder of images to this size")
-    p.add_argument("--model", help="vae (default) or ae")
-    p.add_argument("--arch", help="mlp (default) or conv")
-    p.add_argument("--hidden", help="hidden layer widths, e.g. 400 (default) or 512,256")
-    p.add_argument("--latent", type=int, help="size of the code z (default 20)")
-    p.add_argument("--likelihood", help="bernoulli or gaussian (default: gaussian for frey, else bernoulli)")
-    p.add_argument("--objective", help="elbo (default) or iwae")
-    p.add_argument("--beta", type=float, help="weight of the KL term (default 1)")
-    p.add_argument("--k", type=int, help="importance samples for --objective iwae (default 1)")
-    p.add_argument("--warmup-epochs", type=int, help="ramp the KL weight from 0 to beta over N epochs")
-    p.add_argument("--free-bits", type=float, help="charge each latent dimension at least this many nats")
-    p.add_argument("--epochs", type=int, help="number of epochs (default 50)")
-    p.add_argument("--batch-size", type=int, help="examples per step (default 128)")
-    p.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--lr-schedule", help="constant (default) or cosine (anneal to 0 over --epochs)")
-    p.add_argument("--seed", type=int, help="random seed (default 0)")
-    p.add_argument("--device", help="auto (default), cpu or cuda")
-    p.add_argument("--log-px-every", type=int, help="estimate val log p(x) every N epochs (0: never; default 5)")
-    p.add_argument("--log-px-k", type=int, help="importance samples for that estimate (default 100)")
-    p.add_argument("--out", default="runs/latest", help="run directory (default runs/latest)")
+                                   "samples.png, reconstructions.png, interpolations.png, curves.png into the run "
+                                   "directory.")
+    add_config_flags(p, TrainConfig)
+    p.add_argument("--out", metavar="RUN_DIR",
+                   help=f"run directory (default: a new {DEFAULT_PARENT}/<data>-<model>-N, printed at the start)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--config", help="TOML file of settings (keys named as the flags)")
+    p.add_argument("--config", metavar="FILE.toml", help="TOML file of settings (keys named as the flags)")
     p.set_defaults(func=main)
     return p
 
 
-SETTINGS = ("data", "data_dir", "image_size", "model", "arch", "hidden", "latent", "likelihood", "objective",
-            "beta", "k", "warmup_epochs", "free_bits", "epochs", "batch_size", "lr", "lr_schedule", "seed", "device",
-            "log_px_every", "log_px_k")
+def _stem(data: str, model: str) -> str:
+    """``digits-vae``; a path dataset is named by its last component."""
+    from pathlib import Path
+
+    name = Path(data).stem if ("/" in data or "." in data) else data
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-") or "data"
+    return f"{safe}-{model}"
 
 
 def main(args) -> int:
-    flags = {name: getattr(args, name) for name in SETTINGS}
+    from ..errors import ConfigError
+    from ..rundir import RunDir, command_line, current
+    from ..train.config import from_toml, make_config
+    from ..train.run import config_for_resume, fit, prepare
+    from ..viz import vae_figures
+    from .common import Interrupted
+
+    flags = config_values(args, TrainConfig)
+    command = command_line(args.argv)
     if args.resume:
-        cfg = config_for_resume(args.out, {k: v for k, v in flags.items() if v is not None})
+        if args.out is None:
+            raise ConfigError("out must name the run to continue with --resume", setting="out")
+        settings = {**(from_toml(args.config) if args.config else {}), **flags}   # flags win over the file
+        run = RunDir.resume(args.out)
+        try:
+            cfg = config_for_resume(run.path, settings)
+            prepared = prepare(cfg)
+        except BaseException:
+            run.close()
+            raise
     else:
         cfg = make_config(args.config, **flags)
+        prepared = prepare(cfg)    # every data file read, sizes checked: nothing is written before this
+        run = (RunDir.create(args.out, "train") if args.out is not None
+               else RunDir.create_numbered(DEFAULT_PARENT, _stem(cfg.data, cfg.model)))
+    print(f"run directory: {run.path}", flush=True)
+
     def progress_bar(rows, epoch):   # a bar per epoch on a terminal, nothing in logs
         from tqdm import tqdm
 
@@ -62,9 +71,33 @@ def main(args) -> int:
         print(f"epoch {r['epoch']:>3}/{cfg.epochs}  train loss {r['train_loss']:.2f}  "
               f"val -ELBO {r['val_loss']:.2f} nats{extra}  {r['seconds']:.2f} s", flush=True)
 
-    records = fit(cfg, args.out, resume=args.resume, progress=progress_bar if sys.stderr.isatty() else None,
-                  on_epoch=on_epoch, command=["vaekit", *sys.argv[1:]])
-    if records:
-        print(f"wrote {args.out}/: config.json metrics.jsonl checkpoint samples.png reconstructions.png "
-              "interpolations.png curves.png")
+    try:
+        model, history = fit(cfg, run, resume=args.resume, progress=progress_bar if sys.stderr.isatty() else None,
+                             on_epoch=on_epoch, command=command, prepared=prepared)
+        test = prepared.splits[2]
+        figures = vae_figures(model, test, history, seed=cfg.seed, title=f"{cfg.model} on {cfg.data}")
+        for name, png in figures.items():
+            run.write_figure(name, png)
+    except KeyboardInterrupt:
+        try:
+            epoch = current(run.path)[1]["epoch"]
+            raise Interrupted(f"the last checkpoint (epoch {epoch}) in {run.path} is kept; "
+                              "--resume continues from it") from None
+        except Interrupted:
+            raise
+        except Exception:
+            raise Interrupted(f"no checkpoint was written yet; {run.path} holds no trained model") from None
+    except Exception as e:
+        from ..errors import TrainingDiverged
+
+        if isinstance(e, TrainingDiverged):
+            try:
+                kept = f"the last good checkpoint (epoch {current(run.path)[1]['epoch']}) is kept"
+            except Exception:
+                kept = "no checkpoint was written"
+            raise TrainingDiverged(f"{e}; {kept}") from None
+        raise
+    finally:
+        run.close()
+    print(f"wrote {run.path}/: config.json metrics.jsonl checkpoint {' '.join(figures)}")
     return 0

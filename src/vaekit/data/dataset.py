@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import DataError
+from ..models.config import LIKELIHOODS
+from ..validate import choice
+from .transforms import SPLIT_SEEDS, split_input
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing tensors with == has no single truth value
@@ -42,6 +45,23 @@ class Dataset:
 
     def __len__(self) -> int:
         return self.images.shape[0]
+
+    def model_input(self, likelihood: str, device: str | torch.device | None = None) -> torch.Tensor:
+        """What a model of ``likelihood`` is evaluated on: (N, C, H, W) float32 on ``device``.
+
+        likelihood: a model's ``likelihood``, "bernoulli" (binarised: each pixel 1 with
+        probability pixel/255, in {0, 1}) or "gaussian" (dequantised: (pixel + u)/256, u ~ U[0, 1),
+        in [0, 1)).  The draw is the split's fixed seeded one (``data.transforms.split_input``),
+        the same for every call and every model, and the one ``vaekit eval`` scores, so numbers
+        compare.  It is made on ``device`` (default: where the images are): CPU and CUDA random
+        generators differ, so pass the device the numbers are compared on.
+        """
+        choice("likelihood", likelihood, LIKELIHOODS)
+        if self.split not in SPLIT_SEEDS:
+            raise DataError(f"{self.name}: model_input needs a split with a fixed draw, one of "
+                            f"{', '.join(SPLIT_SEEDS)}; got split {self.split!r}")
+        images = self.images if device is None else self.images.to(device)
+        return split_input(images, likelihood, self.split)
 
     def __repr__(self) -> str:
         labels = "None" if self.labels is None else f"int64{tuple(self.labels.shape)}"

@@ -113,10 +113,40 @@ def read_folder(folder: Path, size: tuple[int, int] | None = None) -> np.ndarray
 _LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
 
 
+def _check_declared_size(fp, available: int, where: str) -> None:
+    """DataError unless the .npy header at ``fp`` declares at most the ``available`` bytes of data.
+
+    A header is a few bytes; numpy would allocate whatever it declares before finding the
+    data missing (a 229-byte file can claim 730 GiB).
+    """
+    try:
+        start = fp.tell()
+        version = np.lib.format.read_magic(fp)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f"unsupported .npy format version {version}")
+        shape, _, dtype = read_header(fp)
+        header = fp.tell() - start
+    except _LOAD_ERRORS as err:
+        raise DataError(f"{where}: expected a readable numpy array file, got {_reason(err)}") from None
+    declared = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if declared > available - header:
+        raise DataError(f"{where}: its header declares an array {shape} of {dtype} ({declared:,} bytes), "
+                        f"but the file holds {max(available - header, 0):,} bytes of data")
+
+
 def _load_array(path: Path) -> tuple[np.ndarray, str]:
     """The array of a .npy/.npz file (see module doc) and how to name it in messages."""
     try:
+        if not path.is_file():
+            raise DataError(f"{path}: expected a regular .npy/.npz file")
+        if path.suffix.lower() == ".npy":
+            with open(path, "rb") as fp:
+                _check_declared_size(fp, path.stat().st_size, str(path))
         loaded = np.load(path, allow_pickle=False)
+    except DataError:
+        raise
     except _LOAD_ERRORS as err:
         raise DataError(f"{path}: expected a readable numpy array file, got {_reason(err)}") from None
     if not isinstance(loaded, np.lib.npyio.NpzFile):
@@ -128,7 +158,12 @@ def _load_array(path: Path) -> tuple[np.ndarray, str]:
             raise DataError(f"{path}: expected one array, or one named {' or '.join(NPZ_KEYS)}, "
                             f"got arrays {', '.join(keys) or '(none)'}")
         try:
+            name = key + ".npy" if key + ".npy" in loaded.zip.namelist() else key
+            with loaded.zip.open(name) as fp:
+                _check_declared_size(fp, loaded.zip.getinfo(name).file_size, f"{path}[{key}]")
             return loaded[key], f"{path}[{key}]"
+        except DataError:
+            raise
         except _LOAD_ERRORS as err:
             raise DataError(f"{path}[{key}]: expected a readable array, got {_reason(err)}") from None
 

@@ -9,6 +9,7 @@ the gzip magic bytes 1f 8b, not from the name.
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import zlib
@@ -20,19 +21,27 @@ from ..errors import DataError
 
 UINT8 = 0x08
 _GZIP_MAGIC = b"\x1f\x8b"
+MAX_FILE = 1 << 30   # the MNIST training images are 47 MB unpacked; anything past 1 GiB is not an IDX file
 
 
 def read_bytes(path: Path) -> bytes:
     """The file's contents, gunzipped if it is gzip; DataError if missing, unreadable or truncated."""
+    from ..fileio import UnsafeFile, read_bytes as read_regular
+
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_FILE)
     except FileNotFoundError:
         raise DataError(f"{path}: expected a file here, found none") from None
+    except UnsafeFile as err:
+        raise DataError(str(err)) from None
     except OSError as err:
         raise DataError(f"{path}: expected a readable file, got {type(err).__name__}: {err.strerror}") from None
     if raw[:2] == _GZIP_MAGIC:
         try:
-            raw = gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+                raw = f.read(MAX_FILE + 1)   # a gzip bomb stops here
+            if len(raw) > MAX_FILE:
+                raise DataError(f"{path}: expected at most {MAX_FILE:,} bytes unpacked, got more")
         except (EOFError, OSError, zlib.error) as err:
             raise DataError(f"{path}: expected a complete gzip stream, "
                             f"got a truncated or corrupt one ({err})") from None

@@ -17,6 +17,20 @@ from .resize import parse_size, resize
 from .splits import check_split
 
 DATASETS = ("mnist", "fashion-mnist", "digits", "frey")
+FILE_DATASETS = ("mnist", "fashion-mnist", "frey")    # read from files, looked for in data_dir (see locate)
+# The likelihood that fits each dataset: Frey faces are continuous grey levels (Gaussian p(x|z));
+# the digit sets are nearly binary strokes (Bernoulli), and so is any other data by default.
+DEFAULT_LIKELIHOOD = {"frey": "gaussian"}
+
+
+def default_likelihood(name: str) -> str:
+    """``gaussian`` for frey, ``bernoulli`` for every other dataset or path."""
+    return DEFAULT_LIKELIHOOD.get(name, "bernoulli")
+
+
+def uses_data_dir(name: str) -> bool:
+    """Whether ``load(name, data_dir=...)`` reads ``data_dir`` (not for digits, nor for a path)."""
+    return name in FILE_DATASETS
 
 
 def load(name: str, split: str = "train", data_dir: str | os.PathLike | None = None,

@@ -14,8 +14,6 @@ import math
 
 import torch
 
-from ..workspace import Workspace
-
 
 def binarize(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """uint8 (B, C, H, W) -> float {0, 1}, each pixel 1 with probability pixel/255."""
@@ -34,15 +32,16 @@ class TrainingBatches:
     """A training set held on the device, batched by index: ``x = batches(idx, generator)``.
 
     images: (N, C, H, W) uint8 on the training device.  Each call draws a fresh
-    binarisation/dequantisation of the rows ``idx`` (B,) -> (B, C, H, W) float, written
-    into ``out`` when given (the training loop passes one buffer, reused every step).
+    binarisation/dequantisation of the rows ``idx`` (B,) -> (B, C, H, W) float32.  The
+    returned tensor is a buffer that the next call overwrites: copy it to keep it.  (Fresh
+    100 kB-1 MB tensors every step cost a CPU page faults and cache misses; reused ones do
+    not.  The buffers are made again when the batch size changes.)
 
     Binarisation compares 16 random bits per pixel, u uniform on 0..65535, with the
     threshold T = ceil(65536·pixel/255): P(u < T) = T/65536, within 1/65536 of pixel/255,
     exactly 0 for black and 1 for white.  Four pixels per 64-bit draw and one integer
     comparison written straight into the float output make it about twice as fast as
-    comparing float uniforms on a CPU.  The gathered thresholds and the random draws go into
-    buffers kept from call to call: fresh ones cost the allocator and the cache every step.
+    comparing float uniforms on a CPU.
     """
 
     def __init__(self, images: torch.Tensor, likelihood: str):
@@ -50,26 +49,35 @@ class TrainingBatches:
             raise ValueError(f"unknown likelihood {likelihood!r}; expected bernoulli or gaussian")
         self.images = images
         self.likelihood = likelihood
-        self._scratch = Workspace()
         if likelihood == "bernoulli":   # shifted by -32768 to compare with signed 16-bit draws
             self.thresholds = (images.to(torch.int32) * 65536 + 254) // 255 - 32768
+        self._buffers: dict[str, torch.Tensor] = {}
 
     def __len__(self) -> int:
         return len(self.images)
 
-    def __call__(self, idx: torch.Tensor, generator: torch.Generator | None = None,
-                 out: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         shape = (len(idx),) + tuple(self.images.shape[1:])
-        if out is None:
-            out = torch.empty(shape, device=self.images.device)
-        elif tuple(out.shape) != shape or out.dtype != torch.float32:
-            raise ValueError(f"out must be a float32 tensor of shape {shape}, got {out.dtype} {tuple(out.shape)}")
-        if self.likelihood == "gaussian":
-            return out.copy_(dequantize(self.images.index_select(0, idx), generator))
-        n, ws = math.prod(shape), self._scratch
-        thresholds = torch.index_select(self.thresholds, 0, idx, out=ws("thresholds", shape, self.thresholds))
-        draws = random_int16(ws("draws", (-(-n // 4),), self.thresholds, torch.int64), generator)
-        return torch.lt(draws[:n].view(shape), thresholds, out=out)   # 1.0 where u < T
+        bufs = self._batch_buffers(shape)
+        out = bufs["out"]
+        if self.likelihood == "gaussian":   # (pixel + u)/256, as ``dequantize``
+            torch.rand(shape, generator=generator, device=out.device, out=out)
+            return out.add_(torch.index_select(self.images, 0, idx, out=bufs["pixels"])).div_(256)
+        thresholds = torch.index_select(self.thresholds, 0, idx, out=bufs["thresholds"])
+        draws = random_int16(bufs["draws"], generator)
+        return torch.lt(draws[:math.prod(shape)].view(shape), thresholds, out=out)   # 1.0 where u < T
+
+    def _batch_buffers(self, shape: tuple[int, ...]) -> dict[str, torch.Tensor]:
+        """The output batch and the scratch tensors for batches of ``shape``, (B, C, H, W)."""
+        if "out" not in self._buffers or tuple(self._buffers["out"].shape) != shape:
+            device = self.images.device
+            self._buffers = {"out": torch.empty(shape, device=device)}
+            if self.likelihood == "gaussian":
+                self._buffers["pixels"] = torch.empty(shape, device=device, dtype=torch.uint8)
+            else:
+                self._buffers["thresholds"] = torch.empty(shape, device=device, dtype=torch.int32)
+                self._buffers["draws"] = torch.empty(-(-math.prod(shape) // 4), device=device, dtype=torch.int64)
+        return self._buffers
 
 
 def random_int16(out: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..objectives.elbo import elbo_terms
+from ..validate import positive_int
 
 
 @torch.no_grad()
@@ -14,6 +15,7 @@ def elbo_sums(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.G
     Returns {"recon": Σ log p(x|c) (scalar), "kl_per_dim": Σ KL per latent dimension (L,) or
     None for a plain autoencoder, "n": N}.  Divide by n for per-example nats.
     """
+    positive_int("batch_size", batch_size)
     recon = torch.zeros((), device=x.device)
     kl = None
     for i in range(0, len(x), batch_size):

@@ -4,8 +4,9 @@
 
 computed as logsumexp(log w) - log k (``objectives.iwae``).  Its expectation is the IWAE
 bound L_k <= log p(x), which rises to log p(x) as k grows; log p(x) - ELBO is the
-KL(q(z|x) || p(z|x)) the lecture's derivation drops.  Works on any model with
-``encode``/``decode`` (a VAE).
+KL(q(z|x) || p(z|x)) the lecture's derivation drops.  Works on any
+``models.protocol.LatentVariableModel`` (``encode`` and ``log_likelihood``); ``VAE.log_prob``
+calls it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import torch
 
 from ..objectives.iwae import iwae_bound, log_weights
+from ..validate import positive_int
 
 
 @torch.no_grad()
@@ -25,8 +27,9 @@ def log_px(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, generat
     bytes) whatever k is.  4096 rows keep a chunk's logits (13 MB for MNIST) in the CPU's
     cache between the matrix product and the softplus: 25 % faster here than 32768.
     """
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}")
+    positive_int("k", k)
+    positive_int("batch_size", batch_size)
+    positive_int("max_rows", max_rows)
     out = []
     for i in range(0, len(x), batch_size):
         xb = x[i:i + batch_size]

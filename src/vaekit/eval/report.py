@@ -16,8 +16,8 @@ import torch
 
 from ..data.transforms import bits_per_dim
 from ..errors import VaekitError
+from ..validate import positive_int
 from .elbo import elbo_sums
-from .likelihood import log_px
 
 ACTIVE_THRESHOLD = 0.01
 
@@ -45,31 +45,34 @@ def active_units(model, x: torch.Tensor, batch_size: int = 1024) -> tuple[int, t
 
 @torch.no_grad()
 def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed: int = 0, split: str = "test") -> dict:
-    """The full report for a VAE (or a model with an exact ``log_prob``, like the GMM) on x.
+    """The full report for a ``models.protocol.DensityModel`` on x: a VAE, or the GMM.
 
-    x: (N, C, H, W), already binarised/dequantised for the model's likelihood.  Returns the
-    JSON-ready dict of ``vaekit eval --json``; every value per example, nats unless named.
+    x: (N, C, H, W), already binarised/dequantised for the model's likelihood
+    (``Dataset.model_input``).  A model whose ``log_prob`` is an estimate (the VAE) gets the
+    ELBO, its parts, log p(x) from k importance samples, the gap and the active units; one
+    whose ``log_prob`` is exact (the GMM) gets log p(x) alone.  Returns the JSON-ready dict of
+    ``vaekit eval --json``; every value per example, nats unless named.
     """
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise VaekitError(f"--k must be a positive integer; got {k!r}")
+    positive_int("k", k)
+    positive_int("batch_size", batch_size)
     check_input(model, x)
     start = time.perf_counter()
     dims = math.prod(x.shape[1:])
     g = torch.Generator(device=x.device).manual_seed(seed)
     n = len(x)
-    if hasattr(model, "encode"):
+    if model.log_prob_is_exact:   # the "bound" is the log-likelihood itself
+        lp = model.log_prob(x)
+        kl_per_dim, active, k = [], None, None
+        report = {"elbo": None, "recon": None, "kl": None}
+    else:
         if not model.is_variational:
             raise VaekitError("log p(x) needs a VAE or a GMM; this run is a plain autoencoder (no q(z|x), no P(x))")
         sums = elbo_sums(model, x, batch_size=max(batch_size, 1024), generator=g)
         recon = sums["recon"].item() / n
         kl_per_dim = (sums["kl_per_dim"] / n).tolist()
-        lp = log_px(model, x, k=k, batch_size=batch_size, generator=g)
+        lp = model.log_prob(x, k=k, batch_size=batch_size, generator=g)
         active, _ = active_units(model, x)
         report = {"elbo": recon - sum(kl_per_dim), "recon": recon, "kl": sum(kl_per_dim)}
-    else:   # an exact density: the "bound" is the log-likelihood itself
-        lp = torch.cat([model.log_prob(x[i:i + 4096]) for i in range(0, n, 4096)])
-        kl_per_dim, active, k = [], None, None
-        report = {"elbo": None, "recon": None, "kl": None}
     mean = lp.double().mean().item()
     se = lp.double().std().item() / math.sqrt(n) if n > 1 else float("nan")
     report.update({

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import checkpoint
+from .. import validate
 from ..data import load as load_dataset
-from ..data.transforms import split_input
-from ..device import resolve_device
-from .report import evaluate
+from ..device import flush_denormals, resolve_device
+from ..errors import ConfigError
+from ..rundir import current, load_model, read_config
+from .report import check_input, evaluate
+
+MAX_K = 100_000                  # importance samples per example without --force
+MAX_DECODER_PASSES = 10 ** 9     # examples x k without --force (MNIST test at k = 5000 is 5e7: minutes)
 
 CONVENTIONS = {
     "bernoulli": "binary data: -log p(x) / (D ln 2)",
@@ -16,22 +20,44 @@ CONVENTIONS = {
 }
 
 
+def cost(n: int, k: int) -> str:
+    return f"{n:,} examples x {k:,} samples = {n * k:,} decoder passes"
+
+
+def check_k(k, n: int, force: bool) -> None:
+    """Refuse a k past the documented limits unless ``force``: the run time grows as n·k."""
+    validate.positive_int("k", k)
+    if not force and (k > MAX_K or n * k > MAX_DECODER_PASSES):
+        raise ConfigError(f"k={k:,} means {cost(n, k)} (k = 5000 on the 10,000 MNIST test images is 5e7, minutes "
+                          f"on 2 cores); at most k = {MAX_K:,} and {MAX_DECODER_PASSES:.0e} passes without --force",
+                          setting="k")
+
+
 def evaluate_run(run_dir, split: str = "test", k: int = 5000, batch_size: int = 100, seed: int = 0,
-                 data: str | None = None, data_dir: str | None = None, device: str = "auto") -> dict:
+                 data: str | None = None, data_dir: str | None = None, device: str = "auto", force: bool = False,
+                 on_start=None) -> dict:
+    """The ``vaekit eval`` report of a run on one split; ``on_start(text)`` hears the estimated cost."""
     run_dir = Path(run_dir)
-    checkpoint.current(run_dir)      # one clear error if the folder holds no model
-    config = checkpoint.read_config(run_dir)
+    current(run_dir)      # one clear error first if the folder holds no trained model
+    config = read_config(run_dir)
+    validate.integer("seed", seed, 0, 2 ** 63 - 1)
+    validate.positive_int("batch_size", batch_size)
     dev = resolve_device(device)
-    model = checkpoint.load_model(run_dir, device=dev)
-    # where the run found its data: a train run's settings, or a GMM run's data record
-    saved = {**config.get("data", {}), **config.get("train", {})}
+    model = load_model(run_dir, device=dev)
+    fit = config["fit"]
     name = data or config["data"]["name"]
-    dataset = load_dataset(name, split, data_dir=data_dir or saved.get("data_dir"),
-                           image_size=saved.get("image_size") if data is None else None)
-    x = split_input(dataset.images.to(dev), model.likelihood, split)
-    report = evaluate(model, x, k=k, batch_size=batch_size, seed=seed, split=split)
+    dataset = load_dataset(name, split, data_dir=data_dir or (fit.get("data_dir") if data is None else None),
+                           image_size=fit.get("image_size") if data is None else None)
+    x = dataset.model_input(model.likelihood, device=dev)
+    check_input(model, x)
+    if config["kind"] != "gmm":
+        check_k(k, len(dataset), force)
+        if on_start is not None:
+            on_start(f"estimating log p(x): {cost(len(dataset), k)}")
+    with flush_denormals(dev):
+        report = evaluate(model, x, k=k, batch_size=batch_size, seed=seed, split=split)
     report["bits_per_dim_convention"] = CONVENTIONS[model.likelihood]
-    report["model"] = config.get("kind") or config["train"]["model"]
+    report["model"] = config["kind"]
     report["data"] = name
     report["run_dir"] = str(run_dir)
     return report

@@ -1,23 +1,36 @@
-"""The small frozen config every model is built from (and saved with)."""
+"""The small frozen config every model is built from (and saved with), and its checks.
+
+Every check raises ``ConfigError`` through ``vaekit.validate``: the message starts with the
+parameter's name ("latent must be a positive integer; got 0") and the error carries it as
+``setting``, so the CLI can show the flag instead.
+"""
 
 from __future__ import annotations
 
+import operator
 from dataclasses import asdict, dataclass, field
 
 from ..errors import ConfigError
+from ..validate import choice, integer, positive_int
 
 MODEL_KINDS = ("vae", "ae")
 ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
+# A sanity bound on every size (widths, latent, channels, image sides), far above anything that
+# fits in memory: it stops an absurd value (a typo, an overflow) before any size arithmetic.
+# Whether a model fits in a device's memory is checked where the device is known (train.limits).
+MAX_SIZE = 1 << 24
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """What a model is; nothing about how it is trained.
 
-    image_shape: (C, H, W) of the data.  hidden: widths of the hidden layers
+    kind: ``vae`` or ``ae`` (the plain autoencoder).  arch: ``mlp`` or ``conv``.
+    image_shape: (C, H, W) of the data.  hidden: widths of the hidden layers (an int for one)
     (``mlp``: every hidden layer; ``conv``: the fully connected layer after the
     convolutions, first entry).  latent: size of the code z (the lecture's c).
+    likelihood: ``bernoulli`` or ``gaussian`` p(x|z).  conv_channels: the two convolutions' widths.
     """
 
     kind: str = "vae"
@@ -29,24 +42,20 @@ class ModelConfig:
     conv_channels: tuple[int, int] = field(default=(32, 64))
 
     def __post_init__(self):
+        choice("kind", self.kind, MODEL_KINDS)
+        choice("arch", self.arch, ARCHS)
+        choice("likelihood", self.likelihood, LIKELIHOODS)
         # JSON round trips give lists; keep the dataclass hashable and comparable.
-        object.__setattr__(self, "image_shape", tuple(int(v) for v in self.image_shape))
-        object.__setattr__(self, "hidden", tuple(int(v) for v in self.hidden))
-        object.__setattr__(self, "conv_channels", tuple(int(v) for v in self.conv_channels))
-        _choice("model kind", self.kind, MODEL_KINDS)
-        _choice("architecture", self.arch, ARCHS)
-        _choice("likelihood", self.likelihood, LIKELIHOODS)
-        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            raise ConfigError(f"image_shape must be three positive sizes (C, H, W); got {self.image_shape}")
-        if not self.hidden or min(self.hidden) < 1:
-            raise ConfigError(f"--hidden must be positive integers; got {','.join(map(str, self.hidden)) or 'nothing'}")
-        if self.latent < 1:
-            raise ConfigError(f"--latent must be a positive integer; got {self.latent}")
+        hidden = (self.hidden,) if isinstance(self.hidden, int) and not isinstance(self.hidden, bool) else self.hidden
+        object.__setattr__(self, "image_shape", sizes("image_shape", self.image_shape, 3))
+        object.__setattr__(self, "hidden", sizes("hidden", hidden))
+        object.__setattr__(self, "conv_channels", sizes("conv_channels", self.conv_channels, 2))
+        size("latent", self.latent)
         if self.arch == "conv":
             _, h, w = self.image_shape
             if h % 4 or w % 4:
-                raise ConfigError(f"the conv architecture needs height and width divisible by 4; got {h}x{w} "
-                                  "(use --arch mlp or --image-size)")
+                raise ConfigError(f"arch 'conv' needs image height and width divisible by 4; got {h}x{w} "
+                                  "(use arch 'mlp', or resize the images)", setting="arch")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,6 +65,38 @@ class ModelConfig:
         return config_from_dict(cls, d, "model")
 
 
+def size(name: str, value) -> int:
+    """A positive int no larger than MAX_SIZE; returns it."""
+    positive_int(name, value)
+    if value > MAX_SIZE:
+        integer(name, value, low=1, high=MAX_SIZE)   # raises, with the range in the message
+    return value
+
+
+def sizes(name: str, values, count: int | None = None) -> tuple[int, ...]:
+    """A tuple of ``size``s from any sequence of ints (numpy ints too), ``count`` long where given."""
+    expected = f"{count} positive integers" if count is not None else "one or more positive integers"
+    if isinstance(values, (str, bytes)):
+        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name)
+    try:
+        values = tuple(_as_int(v) for v in values)
+    except TypeError:
+        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name) from None
+    if (count is not None and len(values) != count) or not values:
+        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name)
+    return tuple(size(name, v) for v in values)
+
+
+def _as_int(value):
+    """numpy and other integer types as int; anything else unchanged, for the validator to reject."""
+    if isinstance(value, bool) or isinstance(value, int):
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        return value
+
+
 def config_from_dict(cls, d: dict, what: str):
     """Rebuild a frozen config dataclass from its saved dict; unknown keys are an error."""
     known = set(cls.__dataclass_fields__)
@@ -63,8 +104,3 @@ def config_from_dict(cls, d: dict, what: str):
     if unknown:
         raise ConfigError(f"unknown {what} setting(s) {unknown}; expected some of {sorted(known)}")
     return cls(**d)
-
-
-def _choice(what: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"unknown {what} {value!r}; expected one of {', '.join(choices)}")

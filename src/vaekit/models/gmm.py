@@ -15,14 +15,15 @@ Buffers (float64, saved by ``state_dict``), m = 1..M components, D = C·H·W:
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .config import config_from_dict
+from ..validate import choice, number, positive_int
+from .config import config_from_dict, size, sizes
 
 COVARIANCES = ("diag", "full")
 CHUNK = 4096          # rows per E-step block: 25 MB of float64 at D = 784 (51 MB as diag's [x, x²])
@@ -44,21 +45,11 @@ class GMMConfig:
     reg_covar: float = 1e-6
 
     def __post_init__(self):
-        if isinstance(self.components, bool) or not isinstance(self.components, int) or self.components < 1:
-            raise ConfigError(f"--components must be a positive integer; got {self.components!r}")
-        if self.covariance not in COVARIANCES:
-            raise ConfigError(f"unknown --covariance {self.covariance!r}; expected one of {', '.join(COVARIANCES)}")
-        try:  # JSON round trips give lists; operator.index rejects floats and strings
-            shape = tuple(operator.index(v) for v in self.image_shape)
-        except TypeError:
-            shape = ()
-        if len(shape) != 3 or min(shape) < 1:
-            raise ConfigError(f"image_shape must be three positive integers (C, H, W); got {self.image_shape!r}")
-        object.__setattr__(self, "image_shape", shape)
-        reg = self.reg_covar
-        if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not math.isfinite(reg) or reg < 0:
-            raise ConfigError(f"--reg-covar must be a finite number >= 0; got {reg!r}")
-        object.__setattr__(self, "reg_covar", float(reg))
+        size("components", self.components)
+        choice("covariance", self.covariance, COVARIANCES)
+        # JSON round trips give lists
+        object.__setattr__(self, "image_shape", sizes("image_shape", self.image_shape, 3))
+        object.__setattr__(self, "reg_covar", number("reg_covar", self.reg_covar, low=0))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,9 +62,13 @@ class GMMConfig:
 class GaussianMixture(nn.Module):
     """P(x) = Σ_m P(m) N(x; μ_m, Σ_m) on flattened images; ``fit`` runs EM, ``log_prob`` scores.
 
-    Fitted state after ``fit`` (not saved): ``n_iter_``, ``converged_``, ``log_likelihood_``
-    (mean log P(x) per example in nats of the returned parameters on the training data).
+    A ``DensityModel`` (``models.protocol``): ``log_prob`` is the exact log P(x),
+    ``sample`` draws from P(x), ``likelihood`` is "gaussian".  Fitted state after ``fit``
+    (not saved): ``n_iter_``, ``converged_``, ``log_likelihood_`` (mean log P(x) per example
+    in nats of the returned parameters on the training data).
     """
+
+    log_prob_is_exact: ClassVar[bool] = True   # a finite sum over components, computed exactly
 
     def __init__(self, config: GMMConfig):
         super().__init__()
@@ -102,7 +97,11 @@ class GaussianMixture(nn.Module):
 
     @torch.no_grad()
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N, D) or (N, C, H, W) float -> log P(x): (N,) float64, nats, on the model's device."""
+        """The exact log P(x) = logsumexp_m [log P(m) + log N(x; μ_m, Σ_m)] per example.
+
+        x: (N, D) or (N, C, H, W) float -> (N,) float64, nats, every constant kept, on the
+        model's device.
+        """
         x = self._flat(x)
         out = [self._log_joint(block).logsumexp(1) for block in self._blocks(x)]
         return torch.cat(out) if out else torch.empty(0, dtype=F64, device=self.means.device)
@@ -139,11 +138,10 @@ class GaussianMixture(nn.Module):
         x = self._flat(x)
         n, components = len(x), self.config.components
         if n < components:
-            raise ConfigError(f"cannot fit {components} components to {n} examples; use --components {n} or fewer")
-        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-            raise ConfigError(f"--max-iter must be a positive integer; got {max_iter!r}")
-        if not (isinstance(tol, (int, float)) and tol >= 0):
-            raise ConfigError(f"--tol must be a number >= 0; got {tol!r}")
+            raise ConfigError(f"components must be at most the number of training examples ({n}); got {components}",
+                              setting="components")
+        positive_int("max_iter", max_iter)
+        number("tol", tol, low=0)
         if not torch.isfinite(x).all():
             raise ValueError("x holds NaN or infinite values")
         self.to(x.device)
@@ -211,8 +209,8 @@ class GaussianMixture(nn.Module):
             tril, info = torch.linalg.cholesky_ex(cov)
             if (info > 0).any():
                 bad = (info > 0).nonzero()[0].item()
-                raise ConfigError(f"the covariance of component {bad} is not positive definite; "
-                                  f"increase --reg-covar (now {reg:g})")
+                raise ConfigError(f"reg_covar is too small: the covariance of component {bad} is not positive "
+                                  f"definite; increase it (now {reg:g})", setting="reg_covar")
             self.scale_tril = torch.where(dead[:, None, None], self.scale_tril, tril)
         self.means = means
         self.log_weights = (nk / nk.sum()).log()
@@ -275,6 +273,7 @@ class GaussianMixture(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n draws x = μ_m + L_m e, m ~ P(m), e ~ N(0, I): (n, C, H, W) float32, not clamped."""
+        positive_int("n", n)
         dev = generator.device if generator is not None else self.means.device
         m = torch.multinomial(self.log_weights.exp().to(dev), n, replacement=True, generator=generator)
         e = torch.randn(n, self.dim, generator=generator, device=dev, dtype=F64)

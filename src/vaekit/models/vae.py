@@ -14,21 +14,31 @@ what we use (``objectives.elbo.reparameterize``).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Bernoulli, Distribution, Independent, Normal
 
+from ..errors import VaekitError
+from ..objectives.elbo import ElboTerms, kl_standard_normal, reparameterize
+from ..validate import integer, positive_int
 from .config import ModelConfig
 from .networks import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 
 
-class AutoEncoder(nn.Module):
-    """A plain autoencoder (``kind="ae"``: deterministic code) or a VAE (``kind="vae"``).
+class VAE(nn.Module):
+    """A VAE (``kind="vae"``) or the lecture's plain autoencoder (``kind="ae"``: deterministic code).
 
     Both decode to a distribution p(x|z), so reconstruction errors are log-likelihoods in
     nats for either.  ``encode`` returns (m, log_var); log_var is None for the plain AE.
+    ``forward(x)`` (what ``model(x)`` runs) returns the one-sample ELBO terms per example,
+    the quantity training maximises.  It is a ``DensityModel`` and a ``LatentVariableModel``
+    (``models.protocol``): ``log_prob`` estimates log p(x) by importance sampling.
     """
+
+    log_prob_is_exact: ClassVar[bool] = False   # log_prob is an importance-sampled estimate
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -50,6 +60,7 @@ class AutoEncoder(nn.Module):
 
     @property
     def likelihood(self) -> str:
+        """"bernoulli" (binarised data) or "gaussian" (dequantised data): the family of p(x|z)."""
         return self.config.likelihood
 
     @property
@@ -64,24 +75,43 @@ class AutoEncoder(nn.Module):
         m, log_var = out.chunk(2, dim=-1)
         return m, log_var
 
-    def decode(self, z: torch.Tensor) -> Distribution:
+    def decode(self, z: torch.Tensor, validate: bool = True) -> Distribution:
         """z: (B, latent) -> p(x|z) with batch shape (B,) and event shape (C, H, W).
 
         ``log_prob(x)`` is log p(x|z) per example in nats (summed over pixels, every
-        constant kept); ``mean`` is the image.
+        constant kept); ``mean`` is the image.  The distribution checks its arguments, so
+        ``log_prob`` of data outside the support (a Bernoulli of 0..255 pixels) raises
+        ValueError.  ``validate=False`` skips the checks: for the hot loops of training and
+        importance sampling (``forward``, ``log_likelihood``), whose inputs are known good.
         """
         out = self.decoder(z)
         if self.config.likelihood == "bernoulli":
-            base = Bernoulli(logits=out, validate_args=False)
+            base = Bernoulli(logits=out, validate_args=validate)
         else:
             mean_logit, log_var = out.chunk(2, dim=1)
-            base = Normal(torch.sigmoid(mean_logit), torch.exp(0.5 * log_var), validate_args=False)
-        return Independent(base, 3, validate_args=False)
+            base = Normal(torch.sigmoid(mean_logit), torch.exp(0.5 * log_var), validate_args=validate)
+        return Independent(base, 3, validate_args=validate)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, validate: bool = True) -> ElboTerms:
+        """The one-sample ELBO terms of each example: x (B, C, H, W) in [0, 1] -> ``ElboTerms``.
+
+        recon = log p(x|c), (B,), nats, at the noisy code c = m + exp(σ/2)·e, e ~ N(0, I)
+        drawn from ``generator`` (``objectives.elbo.reparameterize``); kl = KL(q(z|x) || N(0, I))
+        per latent dimension, (B, L), nats.  A plain autoencoder decodes c = m and has kl None.
+        L_b ≈ recon - kl.sum(-1).  ``validate=False`` builds p(x|c) unchecked (see ``decode``);
+        ``objectives.elbo.elbo_terms``, which training and evaluation call, does so.
+        """
+        m, log_var = self.encode(x)
+        if log_var is None:
+            return ElboTerms(self.decode(m, validate).log_prob(x), None)
+        z = reparameterize(m, log_var, generator)
+        return ElboTerms(self.decode(z, validate).log_prob(x), kl_standard_normal(m, log_var))
 
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x|z) in nats for several codes per example: z (S, B, L), x (B, C, H, W) -> (S, B).
 
-        Equal to ``decode(z[s]).log_prob(x)`` for each s, without S copies of x.  For the
+        Equal to ``decode(z[s]).log_prob(x)`` for each s, without S copies of x and without
+        argument checks (the importance-sampling hot loop; ``objectives.iwae``).  For the
         Bernoulli MLP decoder, whose last layer is linear (logits l = W h + b), it uses
         Σ_d x_d·l_d = h·(Wᵀx) + b·x, so only softplus(l) is computed per pixel:
         log p(x|z) = Σ_d [x_d·l_d - softplus(l_d)].
@@ -94,11 +124,30 @@ class AutoEncoder(nn.Module):
             x_dot_logits = (h * (xf @ last.weight)).sum(-1) + xf @ last.bias
             return x_dot_logits - F.softplus(F.linear(h, last.weight, last.bias)).sum(-1)
         xs = x.expand(s, *x.shape).reshape(s * b, *x.shape[1:])
-        return self.decode(z.reshape(s * b, latent)).log_prob(xs).view(s, b)
+        return self.decode(z.reshape(s * b, latent), validate=False).log_prob(xs).view(s, b)
+
+    def log_prob(self, x: torch.Tensor, k: int = 5000, batch_size: int = 100,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """The importance-sampled estimate of log p(x) per example: x (N, C, H, W) -> (N,), nats.
+
+        log (1/k) Σ_i p(x, z_i)/q(z_i|x), z_i ~ q(z|x) (``eval.likelihood.log_px``; its
+        expectation is the IWAE bound L_k <= log p(x), rising to log p(x) with k).  x must be
+        what the model was trained on: binarised for "bernoulli", dequantised for "gaussian"
+        (``Dataset.model_input``).  A plain autoencoder has no P(x): VaekitError.
+        """
+        if not self.is_variational:
+            raise VaekitError("log p(x) needs a VAE; this model is a plain autoencoder (no q(z|x), no P(x))")
+        # eval builds on objectives and models: imported here, not at the top, to avoid a cycle
+        from ..eval.likelihood import log_px
+        from ..eval.report import check_input
+
+        check_input(self, x)
+        return log_px(self, x, k=k, batch_size=batch_size, generator=generator)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode n prior draws z ~ N(0, I); returns the mean images, (n, C, H, W)."""
+        """Decode n prior draws z ~ N(0, I); returns the mean images E[x|z], (n, C, H, W)."""
+        positive_int("n", n)
         device = next(self.parameters()).device
         z = torch.randn(n, self.latent_dim, generator=generator, device=device)
         return self.decode(z).mean
@@ -117,16 +166,15 @@ class AutoEncoder(nn.Module):
         something in between; a plain AE need not.  Step 0 is the reconstruction of x_a,
         the last step that of x_b.
         """
-        if steps < 2:
-            raise ValueError(f"steps must be at least 2 (the two end points), got {steps}")
+        integer("steps", steps, low=2)   # the two end points
         a, b = self.encode(x_a)[0], self.encode(x_b)[0]
         t = torch.linspace(0, 1, steps, device=a.device).view(1, steps, 1)
         path = a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t                    # (B, steps, L)
         return self.decode(path.flatten(0, 1)).mean.view(len(a), steps, *x_a.shape[1:])
 
 
-def build_model(config: ModelConfig, seed: int = 0) -> AutoEncoder:
+def build_model(config: ModelConfig, seed: int = 0) -> VAE:
     """A freshly initialised model; the same seed gives the same weights on every machine."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return AutoEncoder(config)
+        return VAE(config)

@@ -8,6 +8,8 @@ Training minimises the negative ELBO, -E_q[log p(x|z)] + β·KL; β = 1 is the t
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 
@@ -31,18 +33,28 @@ def reparameterize(m: torch.Tensor, log_var: torch.Tensor, generator: torch.Gene
     return m + torch.exp(0.5 * log_var) * e
 
 
-def elbo_terms(model, x: torch.Tensor, generator: torch.Generator | None = None):
-    """One-sample estimates of the ELBO's parts for each example.
+class ElboTerms(NamedTuple):
+    """The ELBO's parts for each example of a batch of B: L_b ≈ recon - kl.sum(-1).
 
-    x: (B, C, H, W) in [0, 1].  Returns (recon, kl): recon = log p(x|c), (B,), nats, a
-    one-sample estimate of E_q[log p(x|z)]; kl = KL(q(z|x) || N(0, I)) per dimension,
-    (B, L), nats, exact.  For a plain autoencoder c = m and kl is None.
+    recon: (B,), nats: log p(x|c) at one noisy code c ~ q(z|x), a one-sample estimate of
+    E_q[log p(x|z)] (for a plain autoencoder c = m).  kl: (B, L), nats per latent dimension:
+    KL(q(z|x) || N(0, I)), exact; None for a plain autoencoder.
     """
-    m, log_var = model.encode(x)
-    if log_var is None:
-        return model.decode(m).log_prob(x), None
-    z = reparameterize(m, log_var, generator)
-    return model.decode(z).log_prob(x), kl_standard_normal(m, log_var)
+
+    recon: torch.Tensor
+    kl: torch.Tensor | None
+
+
+def elbo_terms(model, x: torch.Tensor, generator: torch.Generator | None = None) -> ElboTerms:
+    """One-sample estimates of the ELBO's parts for each example: ``model(x, generator=...)``.
+
+    x: (B, C, H, W) in [0, 1] -> ``ElboTerms`` (recon (B,), kl (B, L) or None), nats.  The
+    model's ``forward`` computes them (``models.vae.VAE.forward``: encode, c = m + exp(σ/2)·e,
+    decode), so hooks, ``torch.compile`` and DDP wrap what training runs.  The decoder's
+    distribution is built without argument checks (``validate=False``): this is the
+    training loop's hot path, and its callers hand it binarised or dequantised batches.
+    """
+    return model(x, generator=generator, validate=False)
 
 
 def negative_elbo(model, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None,

@@ -14,6 +14,7 @@ import math
 import torch
 from torch.distributions import Independent, Normal
 
+from ..errors import VaekitError
 from .elbo import reparameterize
 
 
@@ -21,20 +22,20 @@ def log_weights(model, x: torch.Tensor, k: int, generator: torch.Generator | Non
                 encoded: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """log w for k samples per example: x: (B, C, H, W) -> (k, B), nats.
 
-    ``encoded`` = (m, log_var) skips re-running the encoder when drawing samples in chunks.
+    ``model`` is a ``models.protocol.LatentVariableModel``; its ``log_likelihood`` scores the
+    k codes of every example at once.  Every distribution here is built without argument
+    checks: this is the inner loop of training with ``--objective iwae`` and of the log p(x)
+    estimate.  ``encoded`` = (m, log_var) skips re-running the encoder when drawing samples
+    in chunks.
     """
     m, log_var = encoded if encoded is not None else model.encode(x)
     if log_var is None:
-        raise ValueError("importance weights need a VAE (an encoder with a variance); got a plain autoencoder")
+        raise VaekitError("importance weights need a VAE (an encoder with a variance); got a plain autoencoder")
     z = reparameterize(m, log_var, generator, samples=k)                       # (k, B, L)
     q = Independent(Normal(m, torch.exp(0.5 * log_var), validate_args=False), 1, validate_args=False)
     log_q = q.log_prob(z)                                                     # (k, B)
     log_prior = Normal(0.0, 1.0, validate_args=False).log_prob(z).sum(-1)     # (k, B)
-    if hasattr(model, "log_likelihood"):
-        log_lik = model.log_likelihood(z, x)                                  # (k, B)
-    else:
-        b = x.shape[0]
-        log_lik = model.decode(z.reshape(k * b, -1)).log_prob(x.repeat(k, 1, 1, 1)).view(k, b)
+    log_lik = model.log_likelihood(z, x)                                      # (k, B)
     return log_lik + log_prior - log_q
 
 

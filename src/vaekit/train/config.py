@@ -1,137 +1,210 @@
-"""Training settings: one frozen dataclass, filled from defaults, a TOML file and CLI flags.
+"""Training settings: one frozen dataclass, the single source of the CLI's flags.
 
 Config flows one way: ``TrainConfig`` defaults -> ``--config FILE.toml`` -> flags -> saved
-verbatim (resolved) in the run's ``config.json``.  Unknown keys and wrong types are errors.
+(resolved) in the run's ``config.json``.  Each field's metadata holds its help text; the
+CLI makes one flag per field from it (``cli/flags.py``), so a new field is a new flag.
+Unknown keys, wrong types, non-finite numbers and settings that would be silently ignored
+are errors naming the setting.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from .. import validate
 from ..errors import ConfigError
 from ..models.config import ARCHS, LIKELIHOODS, MODEL_KINDS
 
 OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
+FAST_PATHS = ("auto", "on", "off")
+COVARIANCES = ("diag", "full")   # of a Gaussian mixture's components (models.gmm)
+MAX_SEED = 2 ** 63 - 1
+MAX_LOG_PX_K = 10_000   # val log p(x) during training is a progress signal; use `vaekit eval --k` for more
+
+
+def setting(default, help: str, **meta):
+    """A dataclass field with its flag's help text (and, optionally, metavar)."""
+    return field(default=default, metadata={"help": help, **meta})
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data: str = "digits"
-    data_dir: str | None = None
-    image_size: int | None = None
-    model: str = "vae"
-    arch: str = "mlp"
-    hidden: tuple[int, ...] = (400,)
-    latent: int = 20
-    likelihood: str = "auto"          # bernoulli, gaussian, or auto: gaussian for frey, else bernoulli
-    objective: str = "elbo"
-    beta: float = 1.0
-    k: int = 1                        # importance samples per example for --objective iwae
-    warmup_epochs: int = 0            # KL weight rises linearly from 0 to β over this many epochs
-    free_bits: float = 0.0            # nats per latent dimension charged at least (0: off)
-    epochs: int = 50
-    batch_size: int = 128
-    lr: float = 1e-3
-    lr_schedule: str = "constant"     # or cosine: lr·½(1 + cos(π·(epoch-1)/epochs)), per epoch
-    seed: int = 0
-    device: str = "auto"
-    log_px_every: int = 5             # estimate val log p(x) every this many epochs (0: never)
-    log_px_k: int = 100               # importance samples for that estimate
+    data: str = setting("digits", "digits (default), mnist, fashion-mnist, frey, or a path to images/.npy/.npz")
+    data_dir: str | None = setting(None, "folder holding the dataset's files (mnist, fashion-mnist, frey)",
+                                   metavar="DIR")
+    image_size: int | None = setting(None, "resize every image to N x N", metavar="N")
+    model: str = setting("vae", "vae (default) or ae, the plain autoencoder", choices=MODEL_KINDS)
+    arch: str = setting("mlp", "mlp (default) or conv", choices=ARCHS)
+    hidden: tuple[int, ...] = setting((400,), "hidden layer widths, e.g. 400 (default) or 512,256", metavar="W[,W...]")
+    latent: int = setting(20, "size of the code z (default 20)")
+    likelihood: str = setting("auto", "bernoulli, gaussian, or auto (default: gaussian for frey, else bernoulli)",
+                              choices=("auto", *LIKELIHOODS))
+    objective: str = setting("elbo", "elbo (default) or iwae", choices=OBJECTIVES)
+    beta: float = setting(1.0, "weight of the KL term, --objective elbo (default 1: the true bound)")
+    k: int = setting(1, "importance samples per example for --objective iwae (default 1)")
+    warmup_epochs: int = setting(0, "ramp the KL weight from 0 to beta over N epochs (default 0)", metavar="N")
+    free_bits: float = setting(0.0, "charge each latent dimension at least this many nats of KL (default 0)",
+                               metavar="NATS")
+    epochs: int = setting(50, "number of epochs (default 50)")
+    batch_size: int = setting(128, "examples per step (default 128)")
+    lr: float = setting(1e-3, "Adam learning rate (default 1e-3)")
+    lr_schedule: str = setting("constant", "constant (default) or cosine (anneal to 0 over --epochs)",
+                               choices=LR_SCHEDULES)
+    seed: int = setting(0, "random seed (default 0)")
+    device: str = setting("auto", "auto (default: a CUDA GPU if PyTorch sees one), cpu or cuda", choices=DEVICES)
+    log_px_every: int = setting(5, "estimate val log p(x) every N epochs (0: never; default 5)", metavar="N")
+    log_px_k: int = setting(100, f"importance samples for that estimate (default 100, at most {MAX_LOG_PX_K})")
+    fast_path: str = setting("auto", "the hand-written step of the default MLP/Bernoulli VAE: auto (default: "
+                                     "where the model's structure allows), on (error if it does not), off",
+                             choices=FAST_PATHS)
 
     def __post_init__(self):
         hidden = self.hidden
-        if isinstance(hidden, int):
+        if isinstance(hidden, int) and not isinstance(hidden, bool):
             hidden = (hidden,)
         elif isinstance(hidden, str):
             try:
                 hidden = tuple(int(h) for h in hidden.split(",") if h.strip())
             except ValueError:
-                raise ConfigError(f"--hidden must be comma-separated integers like 400 or 512,256; got {self.hidden!r}") from None
-        object.__setattr__(self, "hidden", tuple(hidden))
-        for name, choices in (("model", MODEL_KINDS), ("arch", ARCHS), ("objective", OBJECTIVES),
-                              ("device", DEVICES), ("likelihood", ("auto", *LIKELIHOODS)),
-                              ("lr_schedule", LR_SCHEDULES)):
-            value = getattr(self, name)
-            if value not in choices:
-                raise ConfigError(f"--{_flag(name)} must be one of {', '.join(choices)}; got {value!r}")
-        for name in ("latent", "epochs", "batch_size", "k", "log_px_k"):
-            _positive_int(name, getattr(self, name))
-        if not isinstance(self.data, str) or not self.data:
-            raise ConfigError(f"--data must be a dataset name or a path; got {self.data!r}")
-        if not self.hidden or any(not isinstance(h, int) or h < 1 for h in self.hidden):
-            raise ConfigError(f"--hidden must be positive integers; got {self.hidden!r}")
+                raise ConfigError(f"hidden must be comma-separated integers like 400 or 512,256; got {self.hidden!r}",
+                                  setting="hidden") from None
+        elif isinstance(hidden, (list, tuple)):
+            hidden = tuple(hidden)
+        else:
+            raise ConfigError(f"hidden must be positive integers; got {hidden!r}", setting="hidden")
+        if not hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden):
+            raise ConfigError(f"hidden must be positive integers; got {self.hidden!r}", setting="hidden")
+        object.__setattr__(self, "hidden", hidden)
+        for f in fields(self):
+            if "choices" in f.metadata:
+                validate.choice(f.name, getattr(self, f.name), f.metadata["choices"])
+        for name in ("latent", "epochs", "batch_size", "k"):
+            validate.positive_int(name, getattr(self, name))
+        validate.integer("log_px_k", self.log_px_k, 1, MAX_LOG_PX_K)
         for name in ("warmup_epochs", "log_px_every"):
-            _int_at_least(name, getattr(self, name), 0)
+            validate.integer(name, getattr(self, name), low=0)
+        validate.integer("seed", self.seed, 0, MAX_SEED)
         if self.image_size is not None:
-            _positive_int("image_size", self.image_size)
-        for name in ("lr", "beta", "free_bits"):
+            validate.positive_int("image_size", self.image_size)
+        for name in ("data", "data_dir"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-                raise ConfigError(f"--{_flag(name)} must be a number; got {value!r}")
-        if self.lr <= 0:
-            raise ConfigError(f"--lr must be positive; got {self.lr}")
-        if self.beta < 0 or self.free_bits < 0:
-            raise ConfigError(f"--beta and --free-bits must be >= 0; got {self.beta} and {self.free_bits}")
-        if self.objective == "iwae" and self.model != "vae":
-            raise ConfigError("--objective iwae needs --model vae (a plain autoencoder has no q(z|x))")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ConfigError(f"--seed must be an integer; got {self.seed!r}")
+            if not (value is None and name == "data_dir") and (not isinstance(value, str) or not value):
+                raise ConfigError(f"{name} must be a non-empty string; got {value!r}", setting=name)
+        validate.number("lr", self.lr, positive=True)
+        validate.number("beta", self.beta, low=0)
+        validate.number("free_bits", self.free_bits, low=0)
+        for name in ("lr", "beta", "free_bits"):   # ints from TOML are fine; store floats
+            object.__setattr__(self, name, float(getattr(self, name)))
+        self._refuse_ignored()
+
+    def _refuse_ignored(self) -> None:
+        """A setting that would have no effect is an error saying why (never silently ignored)."""
+        from ..data.registry import uses_data_dir
+
+        kl_settings = [f"{n}={getattr(self, n)}" for n, default in (("beta", 1.0), ("warmup_epochs", 0),
+                                                                    ("free_bits", 0.0))
+                       if getattr(self, n) != default]
+        if self.model == "ae" and (kl_settings or self.objective != "elbo"):
+            what = ", ".join(kl_settings) or f"objective={self.objective}"
+            raise ConfigError(f"{what} would be ignored: a plain autoencoder (model=ae) has no KL term and no "
+                              "q(z|x); drop it or use model=vae", setting=(kl_settings[0].split("=")[0]
+                                                                            if kl_settings else "objective"))
+        if self.k != 1 and self.objective != "iwae":
+            raise ConfigError(f"k={self.k} would be ignored: importance samples are used by objective=iwae only",
+                              setting="k")
+        if self.objective == "iwae" and kl_settings:
+            raise ConfigError(f"{', '.join(kl_settings)} would be ignored: they weigh the KL term of "
+                              "objective=elbo; the IWAE bound has none", setting=kl_settings[0].split("=")[0])
+        if self.data_dir is not None and not uses_data_dir(self.data):
+            why = "is shipped inside scikit-learn" if self.data == "digits" else "is read from its path"
+            raise ConfigError(f"data_dir={self.data_dir!r} would be ignored: {self.data} {why}", setting="data_dir")
+        if self.log_px_every == 0 and self.log_px_k != 100:
+            raise ConfigError(f"log_px_k={self.log_px_k} would be ignored: log_px_every=0 turns the estimate off",
+                              setting="log_px_k")
 
     def resolved_likelihood(self) -> str:
-        if self.likelihood != "auto":
-            return self.likelihood
-        return "gaussian" if self.data == "frey" else "bernoulli"
+        from ..data.registry import default_likelihood
+
+        return default_likelihood(self.data) if self.likelihood == "auto" else self.likelihood
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _flag(name: str) -> str:
-    return name.replace("_", "-")
+@dataclass(frozen=True)
+class GMMFitConfig:
+    data: str = setting(None, "digits, mnist, fashion-mnist, frey, or a path to images/.npy/.npz", required=True)
+    components: int = setting(None, "number of mixture components M", required=True, metavar="M")
+    covariance: str = setting("diag", "diag (default) or full", choices=COVARIANCES)
+    data_dir: str | None = setting(None, "folder holding the dataset's files", metavar="DIR")
+    image_size: int | None = setting(None, "resize every image to N x N", metavar="N")
+    max_iter: int = setting(100, "most EM iterations (default 100)", metavar="N")
+    tol: float = setting(1e-3, "stop when the mean train log-likelihood improves by less than this, nats "
+                               "(default 1e-3)", metavar="NATS")
+    reg_covar: float = setting(1e-6, "added to every variance (default 1e-6)")
+    seed: int = setting(0, "seeds the dequantisation and the k-means++ start (default 0)")
+    device: str = setting("auto", "auto (default), cpu or cuda", choices=DEVICES)
+
+    def __post_init__(self):
+        from ..data.registry import uses_data_dir
+
+        if not isinstance(self.data, str) or not self.data:
+            raise ConfigError(f"data must be a dataset name or a path; got {self.data!r}", setting="data")
+        validate.positive_int("components", self.components)
+        for f in fields(self):
+            if "choices" in f.metadata:
+                validate.choice(f.name, getattr(self, f.name), f.metadata["choices"])
+        validate.positive_int("max_iter", self.max_iter)
+        validate.number("tol", self.tol, low=0)
+        validate.number("reg_covar", self.reg_covar, low=0)
+        validate.integer("seed", self.seed, 0, MAX_SEED)
+        if self.image_size is not None:
+            validate.positive_int("image_size", self.image_size)
+        if self.data_dir is not None:
+            if not isinstance(self.data_dir, str) or not self.data_dir:
+                raise ConfigError(f"data_dir must be a non-empty string; got {self.data_dir!r}", setting="data_dir")
+            if not uses_data_dir(self.data):
+                raise ConfigError(f"data_dir={self.data_dir!r} would be ignored: {self.data} is not read from a "
+                                  "data folder", setting="data_dir")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
-def _positive_int(name: str, value) -> None:
-    _int_at_least(name, value, 1)
-
-
-def _int_at_least(name: str, value, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        what = "a positive integer" if low == 1 else f"an integer >= {low}"
-        raise ConfigError(f"--{_flag(name)} must be {what}; got {value!r}")
-
-
-def from_toml(path: str | Path) -> dict:
-    """Read settings from a TOML file: top-level keys, or a [train] table, named as the flags."""
+def from_toml(path: str | Path, cls=TrainConfig, table: str = "train") -> dict:
+    """Settings from a TOML file: top-level keys, or a [train] table, named as the flags."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: expected a TOML file, got a directory") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid TOML ({e})") from None
-    if set(data) == {"train"} and isinstance(data["train"], dict):
-        data = data["train"]
-    known = {f.name for f in fields(TrainConfig)}
+        raise ConfigError(f"{path}: not valid TOML ({' '.join(str(e).split())})") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config file ({e.strerror or e})") from None
+    if set(data) == {table} and isinstance(data[table], dict):
+        data = data[table]
+    known = {f.name for f in fields(cls)}
     settings = {}
     for key, value in data.items():
         name = key.replace("-", "_")
         if name not in known:
             raise ConfigError(f"{path}: unknown setting {key!r}; expected some of {', '.join(sorted(known))}")
-        if name == "hidden" and isinstance(value, list):
-            value = tuple(value)
-        settings[name] = value
+        settings[name] = tuple(value) if isinstance(value, list) else value
     return settings
 
 
-def make_config(toml_path: str | Path | None = None, **overrides) -> TrainConfig:
+def make_config(toml_path: str | Path | None = None, cls=TrainConfig, **overrides):
     """Defaults, then the TOML file, then ``overrides`` (flags given on the command line)."""
-    settings = from_toml(toml_path) if toml_path else {}
+    settings = from_toml(toml_path, cls) if toml_path else {}
     settings.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return replace(TrainConfig(), **settings)
+        return cls(**settings)
     except TypeError as e:
         raise ConfigError(f"bad setting: {e}") from None

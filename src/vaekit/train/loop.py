@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import torch
 
 from ..data.transforms import TrainingBatches
-from ..errors import TrainingDiverged
-from ..objectives import fused
+from ..device import flush_denormals
+from ..errors import ConfigError, TrainingDiverged
 from ..objectives.elbo import negative_elbo
 from ..objectives.iwae import negative_iwae
 from .config import TrainConfig
-from .optim import step_function
+from .handwritten_step import HandWrittenMLPElboStep, handwritten_step_reason
 
 
 @dataclass
@@ -43,6 +43,24 @@ def learning_rate(cfg: TrainConfig, epoch: int) -> float:
     return cfg.lr
 
 
+def handwritten_step(model, cfg: TrainConfig) -> HandWrittenMLPElboStep | None:
+    """The hand-written step if setting ``fast_path`` and the model allow it; None: autograd.
+
+    fast_path "auto" takes it wherever it applies, "off" never, "on" always (a ConfigError
+    saying why when it does not apply).
+    """
+    mode = getattr(cfg, "fast_path", "auto")
+    if mode == "off":
+        return None
+    reason = handwritten_step_reason(model, cfg.objective, cfg.free_bits)
+    if reason is None:
+        return HandWrittenMLPElboStep(model)
+    if mode == "on":
+        raise ConfigError(f"fast_path is 'on', but the hand-written step does not apply: {reason} "
+                          "(use fast_path auto or off)", setting="fast_path")
+    return None
+
+
 def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, epoch: int,
                 generator: torch.Generator, progress=None) -> EpochResult:
     """One pass over the training set ``batches`` (on the model's device), in a seeded random order."""
@@ -52,33 +70,31 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
     n = len(batches)
     device = batches.images.device
     steps = math.ceil(n / cfg.batch_size)
-    perm = torch.randperm(n, generator=generator, device=device)
-    batch_losses = torch.zeros(steps, device=device)   # Σ loss over each batch, nats
-    # the default model: its gradients written out by hand, ~3x fewer ops than autograd
-    elbo_step = fused.ElboStep(model) if fused.supports(model, cfg.objective, cfg.free_bits) else None
-    # the hand-written step writes the same .grad tensors every step: Adam's kernel can be called directly
-    optimizer_step = step_function(optimizer) if elbo_step is not None else optimizer.step
+    step_fn = handwritten_step(model, cfg)
     rows = range(steps) if progress is None else progress(range(steps), epoch)
-    x = None         # the float batch: one buffer, overwritten every step of the same size
     start = time.perf_counter()
-    for step in rows:
-        idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-        x = batches(idx, generator, out=x if x is not None and len(x) == len(idx) else None)
-        if elbo_step is not None:
-            total = elbo_step(x, kl_weight(cfg, epoch, step, steps), generator)
-        else:
-            if cfg.objective == "iwae":
-                loss = negative_iwae(model, x, cfg.k, generator)
+    # denormal floats cost ~100x a normal one on x86 CPUs; the conv model makes many of them
+    with flush_denormals(device):
+        perm = torch.randperm(n, generator=generator, device=device)
+        batch_losses = torch.zeros(steps, device=device)   # Σ loss over each batch, nats
+        for step in rows:
+            x = batches(perm[step * cfg.batch_size:(step + 1) * cfg.batch_size], generator)
+            beta = kl_weight(cfg, epoch, step, steps)
+            if step_fn is not None:
+                total = step_fn(x, beta, generator)   # sets every .grad
             else:
-                loss, _, _ = negative_elbo(model, x, kl_weight(cfg, epoch, step, steps), generator, cfg.free_bits)
-            total = loss.sum()
-            optimizer.zero_grad(set_to_none=True)
-            (total / len(idx)).backward()
-        optimizer_step()
-        batch_losses[step] = total.detach()
-    bad = ~torch.isfinite(batch_losses)
-    if bad.any():   # the epoch's one host sync besides the loss read below
-        step = int(bad.nonzero()[0, 0])
-        raise TrainingDiverged(f"non-finite loss at epoch {epoch}, step {step + 1} of {steps}")
-    train_loss = batch_losses.sum().item() / n
+                if cfg.objective == "iwae":
+                    loss = negative_iwae(model, x, cfg.k, generator)
+                else:
+                    loss, _, _ = negative_elbo(model, x, beta, generator, cfg.free_bits)
+                total = loss.sum()
+                optimizer.zero_grad(set_to_none=True)
+                (total / len(x)).backward()
+            optimizer.step()
+            batch_losses[step] = total.detach()
+        bad = ~torch.isfinite(batch_losses)
+        if bad.any():   # the epoch's one host sync besides the loss read below
+            step = int(bad.nonzero()[0, 0])
+            raise TrainingDiverged(f"non-finite loss at epoch {epoch}, step {step + 1} of {steps}")
+        train_loss = batch_losses.sum().item() / n
     return EpochResult(train_loss=train_loss, seconds=time.perf_counter() - start)

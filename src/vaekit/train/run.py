@@ -1,35 +1,33 @@
-"""A whole training run: data, model, epochs, checkpoints, metrics and figures in RUN_DIR.
+"""A whole AE/VAE training run: ``fit(cfg, out) -> (model, history)``.
 
-RUN_DIR/config.json      every setting (resolved), versions, the command line
-RUN_DIR/metrics.jsonl    one JSON object per epoch
-RUN_DIR/checkpoint.json  + checkpoints/  (see vaekit.checkpoint)
-RUN_DIR/samples.png, reconstructions.png, interpolations.png, curves.png
+With ``out`` (a path or a locked ``RunDir``) every epoch's metrics and checkpoint go into the
+run directory (layout: ``vaekit.rundir``); without it the model trains in memory.  Figures
+are not drawn here: ``vaekit.viz.figures`` makes them from the returned model and history.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
-from .. import __version__, atomic, checkpoint
 from ..data import load as load_dataset
 from ..data.transforms import TrainingBatches, split_input
-from ..device import resolve_device
-from ..errors import ConfigError
+from ..device import flush_denormals, resolve_device
+from ..errors import CheckpointError, ConfigError, TrainingDiverged
 from ..eval.elbo import elbo_means
 from ..eval.likelihood import log_px
 from ..models import ModelConfig, build_model
-from ..viz import save_curves, save_interpolations, save_reconstructions, save_samples
+from ..rundir import RunDir, load_checkpoint, read_config, read_metrics, run_config
 from .config import TrainConfig
-from .loop import train_epoch
+from .limits import check_network
+from .loop import handwritten_step, train_epoch
 from .optim import make_optimizer
 
-RESUMABLE = {"epochs", "device", "data_dir"}   # settings that may change on --resume
+RESUMABLE = ("epochs", "device", "data_dir")   # settings that may change on --resume
 
 
 def model_config(cfg: TrainConfig, image_shape) -> ModelConfig:
@@ -37,84 +35,150 @@ def model_config(cfg: TrainConfig, image_shape) -> ModelConfig:
                        latent=cfg.latent, likelihood=cfg.resolved_likelihood())
 
 
+def saved_config(run_dir: str | Path) -> TrainConfig:
+    """The training settings a run was started with (CheckpointError if they cannot be read)."""
+    config = read_config(run_dir)
+    if config["kind"] == "gmm":
+        raise ConfigError(f"{run_dir}: is a gmm run; --resume continues vae and ae training runs "
+                          "(fit a mixture again with vaekit gmm)")
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(config["fit"]) - known)
+    if unknown:
+        raise CheckpointError(f"{Path(run_dir) / 'config.json'}: damaged run config (unknown setting(s) "
+                              f"{', '.join(unknown)})")
+    try:
+        return TrainConfig(**config["fit"])
+    except (ConfigError, TypeError) as e:
+        raise CheckpointError(f"{Path(run_dir) / 'config.json'}: damaged run config ({e})") from None
+
+
 def config_for_resume(run_dir: str | Path, changes: dict) -> TrainConfig:
     """The saved settings of a run, with only ``RESUMABLE`` ones changed by ``changes``."""
-    run_dir = Path(run_dir)
-    checkpoint.current(run_dir)   # fail early, with the checkpoint's own error, if there is none
-    saved = checkpoint.read_config(run_dir)["train"]
-    saved["hidden"] = tuple(saved["hidden"])
-    cfg = TrainConfig(**saved)
+    cfg = saved_config(run_dir)
     for key, value in changes.items():
         if value is None:
             continue
-        changed = replace(cfg, **{key: value})       # parses the flag as a fresh config would
+        changed = replace(cfg, **{key: value})       # parses the value as a fresh config would
         if getattr(changed, key) == getattr(cfg, key):
             continue
         if key not in RESUMABLE:
-            raise ConfigError(f"--{key.replace('_', '-')} cannot change on --resume (saved {getattr(cfg, key)!r}, "
-                              f"got {getattr(changed, key)!r}); only {', '.join(sorted(RESUMABLE))} can")
+            raise ConfigError(f"{key} cannot change on --resume (saved {getattr(cfg, key)!r}, got "
+                              f"{getattr(changed, key)!r}); only {', '.join(RESUMABLE)} can", setting=key)
         cfg = changed
     return cfg
 
 
-def fit(cfg: TrainConfig, run_dir: str | Path, *, resume: bool = False, progress=None, on_epoch=None,
-        command: list[str] | None = None) -> list[dict]:
-    """Train (or, with ``resume``, continue training) and return the metrics of every epoch.
+def load_splits(cfg):
+    """The train, val and test splits of ``cfg.data``: every file a run needs, read before it starts."""
+    return tuple(load_dataset(cfg.data, split, data_dir=cfg.data_dir, image_size=cfg.image_size)
+                 for split in ("train", "val", "test"))
 
-    ``progress(iterable, epoch)`` may wrap the step loop (a progress bar); ``on_epoch(record)``
-    is called after each epoch's checkpoint is safely on disk.
-    """
-    run_dir = Path(run_dir)
-    if not resume and (run_dir / checkpoint.POINTER).exists():
-        raise ConfigError(f"{run_dir} already holds a trained run; use --resume to continue it or another --out")
+
+class Prepared(NamedTuple):
+    """What ``prepare`` checked: the device, the (train, val, test) splits, the model's config."""
+    device: torch.device
+    splits: tuple
+    model_config: object   # a ModelConfig, or a GMMConfig (``gmm_run.prepare_gmm``)
+
+
+def prepare(cfg: TrainConfig) -> Prepared:
+    """Everything a run can fail on before it writes anything: the device, every data file, the
+    model's size against the device's memory, and ``fast_path on`` against the model's structure."""
     device = resolve_device(cfg.device)
-    likelihood = cfg.resolved_likelihood()
-    train = load_dataset(cfg.data, "train", data_dir=cfg.data_dir, image_size=cfg.image_size)
-    val = load_dataset(cfg.data, "val", data_dir=cfg.data_dir, image_size=cfg.image_size)
-    mcfg = model_config(cfg, train.image_shape)
+    splits = load_splits(cfg)
+    mcfg = model_config(cfg, splits[0].image_shape)
+    check_network(mcfg, cfg.batch_size, device)
+    if cfg.fast_path == "on":
+        with torch.device("meta"):   # the structure, without memory
+            handwritten_step(build_model(mcfg), cfg)
+    return Prepared(device, splits, mcfg)
+
+
+def fit(cfg: TrainConfig, out: str | Path | RunDir | None = None, *, resume: bool = False, progress=None,
+        on_epoch=None, command: list[str] | None = None, prepared: Prepared | None = None):
+    """Train an AE or VAE (or, with ``resume``, continue the run in ``out``); returns (model, history).
+
+    history: one dict per epoch (``epoch``, ``train_loss``, ``val_loss`` = val -ELBO,
+    ``val_recon``, ``val_kl``, ``seconds``, and every ``log_px_every`` epochs ``val_log_px``;
+    nats per example).  ``progress(iterable, epoch)`` may wrap the step loop (a progress bar);
+    ``on_epoch(record)`` is called once the epoch's checkpoint is on disk.  A non-finite
+    training or validation loss raises TrainingDiverged before that epoch's checkpoint.
+    ``prepared``: what ``prepare(cfg)`` returned, if the caller checked before making ``out``.
+    """
+    if resume and out is None:
+        raise ValueError("resume needs the run directory to continue (out)")
+    prepared = prepared if prepared is not None else prepare(cfg)
+    run = out if isinstance(out, RunDir) or out is None else (RunDir.resume(out) if resume else RunDir.create(out, "train"))
+    try:
+        return _fit(cfg, prepared, run, resume, progress, on_epoch, command)
+    finally:
+        if run is not None and run is not out:
+            run.close()
+
+
+def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
+    device, (train, val, test), mcfg = prepared
     model = build_model(mcfg, cfg.seed).to(device)
     optimizer = make_optimizer(model, cfg.lr)
     generator = torch.Generator(device=device).manual_seed(cfg.seed)
-    records: list[dict] = []
+    history: list[dict] = []
     start_epoch = 0
-    if resume:
-        state = checkpoint.load_state(run_dir)
-        weights = checkpoint.load_model(run_dir).state_dict()
-        model.load_state_dict(weights)
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        start_epoch = int(state["epoch"])
-        records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()
-                   if line.strip()][:start_epoch] if (run_dir / "metrics.jsonl").exists() else []
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(run_dir / "config.json", {
-        "train": cfg.to_dict(),
-        "model": mcfg.to_dict(),
-        "data": {"name": cfg.data, "image_shape": list(train.image_shape), "n_train": len(train), "n_val": len(val)},
-        "device": str(device),
-        "vaekit_version": __version__,
-        "torch_version": torch.__version__,
-        "command": command if command is not None else sys.argv,
-    })
+    if run is not None:
+        command = command if command is not None else ["vaekit"]
+        if resume:
+            _check_resumable(run.path, cfg)
+            config = read_config(run.path)
+            config["fit"] = cfg.to_dict()
+            config["device"] = str(device)
+            config["resumed"] = [*config.get("resumed", []), list(command)]
+            try:
+                saved, state, _ = load_checkpoint(run.path, want_state=True)
+            except CheckpointError as e:
+                if "no checkpoint found" not in str(e):
+                    raise
+                saved = state = None   # a half-made run, killed before its first checkpoint: start over
+            if saved is not None:
+                model.load_state_dict(saved.state_dict())
+                optimizer.load_state_dict(state["optimizer"])
+                generator.set_state(state["generator"])
+                start_epoch = state["epoch"]
+                history = read_metrics(run.path, upto=start_epoch)
+        else:
+            config = run_config(cfg.model, mcfg.to_dict(), cfg.to_dict(),
+                                {"name": cfg.data, "image_shape": list(train.image_shape), "n_train": len(train),
+                                 "n_val": len(val), "n_test": len(test)}, str(device), command)
+        run.write_config(config)
 
-    batches = TrainingBatches(train.images.to(device), likelihood)
-    val_x = split_input(val.images.to(device), likelihood, "val")
+    batches = TrainingBatches(train.images.to(device), cfg.resolved_likelihood())
+    val_x = split_input(val.images.to(device), cfg.resolved_likelihood(), "val")
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
         result = train_epoch(model, optimizer, batches, cfg, epoch, generator, progress)
         record = {"epoch": epoch, "train_loss": result.train_loss, "seconds": result.seconds}
         record.update(validate(model, val_x, cfg, epoch, device))
-        records.append(record)
-        atomic.write_text(run_dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
-        checkpoint.save(run_dir, model, {
-            "optimizer": optimizer.state_dict(),
-            "generator": generator.get_state(),
-            "epoch": epoch,
-            "vaekit_version": __version__,
-        }, epoch)
+        bad = [k for k in ("val_loss", "val_log_px") if k in record and not _finite(record[k])]
+        if bad:
+            raise TrainingDiverged(f"non-finite validation loss at epoch {epoch} ({bad[0]} = {record[bad[0]]})")
+        history.append(record)
+        if run is not None:
+            run.write_metrics(history)
+            run.save_checkpoint(model, {"optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+                                        "epoch": epoch}, epoch)
         if on_epoch is not None:
             on_epoch(record)
-    write_figures(model, cfg, run_dir, records)
-    return records
+    model.eval()
+    return model, history
+
+
+def _finite(v: float) -> bool:
+    return v == v and abs(v) != float("inf")
+
+
+def _check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
+    saved = saved_config(run_dir)
+    for f in fields(TrainConfig):
+        if f.name not in RESUMABLE and getattr(saved, f.name) != getattr(cfg, f.name):
+            raise ConfigError(f"{f.name} cannot change on --resume (saved {getattr(saved, f.name)!r}, got "
+                              f"{getattr(cfg, f.name)!r}); only {', '.join(RESUMABLE)} can", setting=f.name)
 
 
 @torch.no_grad()
@@ -124,28 +188,11 @@ def validate(model, val_x: torch.Tensor, cfg: TrainConfig, epoch: int, device) -
     start = time.perf_counter()
     # A fresh generator per epoch: validation never disturbs the training random stream.
     g = torch.Generator(device=device).manual_seed(cfg.seed + epoch)
-    means = elbo_means(model, val_x, generator=g)
-    record = {"val_loss": -means["elbo"], "val_recon": means["recon"], "val_kl": means["kl"]}
-    due = cfg.log_px_every and model.is_variational and (epoch % cfg.log_px_every == 0 or epoch == cfg.epochs)
-    if due:
-        record["val_log_px"] = log_px(model, val_x, k=cfg.log_px_k, generator=g).mean().item()
+    with flush_denormals(device):
+        means = elbo_means(model, val_x, generator=g)
+        record = {"val_loss": -means["elbo"], "val_recon": means["recon"], "val_kl": means["kl"]}
+        due = cfg.log_px_every and cfg.model == "vae" and (epoch % cfg.log_px_every == 0 or epoch == cfg.epochs)
+        if due:
+            record["val_log_px"] = log_px(model, val_x, k=cfg.log_px_k, generator=g).mean().item()
     record["val_seconds"] = time.perf_counter() - start
     return record
-
-
-@torch.no_grad()
-def write_figures(model, cfg: TrainConfig, run_dir: Path, records: list[dict]) -> None:
-    model.eval()
-    device = next(model.parameters()).device
-    g = torch.Generator(device=device).manual_seed(cfg.seed)
-    save_samples(model.sample(64, generator=g).cpu(), run_dir / "samples.png")
-    test = load_dataset(cfg.data, "test", data_dir=cfg.data_dir, image_size=cfg.image_size)
-    likelihood = model.likelihood
-    x = split_input(test.images[:32].to(device), likelihood, "test")
-    shown = x if likelihood == "bernoulli" else test.images[:32].float().div(255).to(device)
-    save_reconstructions(shown.cpu(), model.reconstruct(x).cpu(), run_dir / "reconstructions.png")
-    pairs = x[:2 * min(4, len(x) // 2)]
-    if len(pairs):
-        save_interpolations(model.interpolate(pairs[0::2], pairs[1::2], steps=10).cpu(), run_dir / "interpolations.png")
-    if records:
-        save_curves(records, run_dir / "curves.png", title=f"{cfg.model} on {cfg.data}")

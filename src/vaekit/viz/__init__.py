@@ -1,6 +1,8 @@
-"""Pictures: image grids and loss curves, written atomically as PNG."""
+"""Pictures: image grids, loss curves and a run's figures, as PNG bytes (never written as a side effect)."""
 
-from .curves import save_curves
-from .grids import grid, save_interpolations, save_reconstructions, save_samples
+from .curves import curves_png
+from .figures import gmm_figures, vae_figures
+from .grids import grid, interpolations_png, reconstructions_png, samples_png
 
-__all__ = ["grid", "save_curves", "save_interpolations", "save_reconstructions", "save_samples"]
+__all__ = ["curves_png", "gmm_figures", "grid", "interpolations_png", "reconstructions_png", "samples_png",
+           "vae_figures"]

@@ -1,15 +1,12 @@
-"""Image grids written as PNG with Pillow (no plotting library needed)."""
+"""Image grids as PNG bytes, drawn with Pillow (no plotting library needed)."""
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
-
-from .. import atomic
 
 
 def grid(images: torch.Tensor, rows: int, pad: int = 1, scale: int = 1, pad_value: int = 128) -> Image.Image:
@@ -36,27 +33,27 @@ def auto_scale(h: int, w: int, target: int = 56) -> int:
     return max(1, -(-target // max(h, w)))
 
 
-def save_png(img: Image.Image, path: str | Path) -> None:
+def png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
-    atomic.write_bytes(path, buf.getvalue())
+    return buf.getvalue()
 
 
-def save_samples(images: torch.Tensor, path: str | Path, rows: int = 8) -> None:
-    """Decoded prior samples, (N, C, H, W) in [0, 1]."""
-    save_png(grid(images, rows, scale=auto_scale(*images.shape[-2:])), path)
+def samples_png(images: torch.Tensor, rows: int = 8) -> bytes:
+    """A grid of images (N, C, H, W) in [0, 1]: decoded prior samples, or a mixture's means."""
+    return png(grid(images, rows, scale=auto_scale(*images.shape[-2:])))
 
 
-def save_reconstructions(originals: torch.Tensor, recons: torch.Tensor, path: str | Path) -> None:
+def reconstructions_png(originals: torch.Tensor, recons: torch.Tensor) -> bytes:
     """Row pairs: a row of originals above the row of their reconstructions."""
     n = originals.shape[0]
     cols = min(n, 16)
     pairs = []
     for i in range(0, n, cols):
         pairs += [originals[i:i + cols], recons[i:i + cols]]
-    save_png(grid(torch.cat(pairs), rows=len(pairs), scale=auto_scale(*originals.shape[-2:])), path)
+    return png(grid(torch.cat(pairs), rows=len(pairs), scale=auto_scale(*originals.shape[-2:])))
 
 
-def save_interpolations(rows: torch.Tensor, path: str | Path) -> None:
+def interpolations_png(rows: torch.Tensor) -> bytes:
     """rows: (R, S, C, H, W) in [0, 1], each row the decodes along a line between two codes."""
-    save_png(grid(rows.flatten(0, 1), rows=rows.shape[0], scale=auto_scale(*rows.shape[-2:])), path)
+    return png(grid(rows.flatten(0, 1), rows=rows.shape[0], scale=auto_scale(*rows.shape[-2:])))
