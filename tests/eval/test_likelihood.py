@@ -125,3 +125,16 @@ def test_evaluate_reports_an_exact_density_as_is():
     assert report["log_px"] == gmm.log_prob(x).mean().item()
     assert report["elbo"] is report["gap"] is report["k"] is report["active_units"] is None
     assert report["kl_per_dim"] == [] and report["n"] == 300
+
+
+def test_chunked_log_sum_exp_equals_the_one_shot_bound():
+    from vaekit.models import ModelConfig, build_model
+
+    model = build_model(ModelConfig(image_shape=(1, 4, 4), hidden=(8,), latent=3), seed=0).eval()
+    x = (torch.rand(6, 1, 4, 4, generator=torch.Generator().manual_seed(0)) < 0.5).float()
+    # 50 samples in chunks of 2 (max_rows 12 over 6 examples): the running max and sum must give
+    # the log-sum-exp of all 50 weights at once (the same draws, chunk by chunk)
+    chunked = log_px(model, x, k=50, batch_size=6, max_rows=12, generator=torch.Generator().manual_seed(3))
+    g, encoded = torch.Generator().manual_seed(3), model.encode(x)
+    whole = iwae_bound(torch.cat([log_weights(model, x, 2, g, encoded) for _ in range(25)]))
+    torch.testing.assert_close(chunked, whole, rtol=1e-6, atol=1e-5)

@@ -16,6 +16,7 @@ from ..validate import choice, integer, positive_int
 MODEL_KINDS = ("vae", "ae")
 ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
+COVARIANCES = ("diag", "full")   # of a Gaussian mixture's components (gmm.GMMConfig)
 # A sanity bound on every size (widths, latent, channels, image sides), far above anything that
 # fits in memory: it stops an absurd value (a typo, an overflow) before any size arithmetic.
 # Whether a model fits in a device's memory is checked where the device is known (train.limits).

@@ -23,9 +23,8 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..validate import choice, number, positive_int
-from .config import config_from_dict, size, sizes
+from .config import COVARIANCES, config_from_dict, size, sizes
 
-COVARIANCES = ("diag", "full")
 CHUNK = 4096          # rows per E-step block: 25 MB of float64 at D = 784 (51 MB as diag's [x, x²])
 KMEANS_ITERS = 10     # Lloyd iterations after k-means++ seeding
 MIN_LOG_RESP = -460   # P(m|x) < e^-460 ≈ 1e-200 counts as 0 (see _e_step)

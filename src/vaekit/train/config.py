@@ -15,13 +15,12 @@ from pathlib import Path
 
 from .. import validate
 from ..errors import ConfigError
-from ..models.config import ARCHS, LIKELIHOODS, MODEL_KINDS
+from ..models.config import ARCHS, COVARIANCES, LIKELIHOODS, MODEL_KINDS
 
 OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 FAST_PATHS = ("auto", "on", "off")
-COVARIANCES = ("diag", "full")   # of a Gaussian mixture's components (models.gmm)
 MAX_SEED = 2 ** 63 - 1
 MAX_LOG_PX_K = 10_000   # val log p(x) during training is a progress signal; use `vaekit eval --k` for more
 
