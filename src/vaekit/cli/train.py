@@ -33,9 +33,20 @@ def _stem(data: str, model: str) -> str:
     return f"{safe}-{model}"
 
 
+def last_checkpoint(run_dir) -> int | None:
+    """The epoch of the run's current checkpoint, or None if it has none (or a damaged one)."""
+    from ..errors import CheckpointError
+    from ..rundir import current
+
+    try:
+        return current(run_dir)[1]["epoch"]
+    except CheckpointError:
+        return None
+
+
 def main(args) -> int:
-    from ..errors import ConfigError
-    from ..rundir import RunDir, command_line, current
+    from ..errors import ConfigError, TrainingDiverged
+    from ..rundir import RunDir, command_line
     from ..train.config import from_toml, make_config
     from ..train.run import config_for_resume, fit, prepare
     from ..viz import vae_figures
@@ -79,24 +90,13 @@ def main(args) -> int:
         for name, png in figures.items():
             run.write_figure(name, png)
     except KeyboardInterrupt:
-        try:
-            epoch = current(run.path)[1]["epoch"]
-            raise Interrupted(f"the last checkpoint (epoch {epoch}) in {run.path} is kept; "
-                              "--resume continues from it") from None
-        except Interrupted:
-            raise
-        except Exception:
-            raise Interrupted(f"no checkpoint was written yet; {run.path} holds no trained model") from None
-    except Exception as e:
-        from ..errors import TrainingDiverged
-
-        if isinstance(e, TrainingDiverged):
-            try:
-                kept = f"the last good checkpoint (epoch {current(run.path)[1]['epoch']}) is kept"
-            except Exception:
-                kept = "no checkpoint was written"
-            raise TrainingDiverged(f"{e}; {kept}") from None
-        raise
+        epoch = last_checkpoint(run.path)
+        raise Interrupted(f"no checkpoint was written yet; {run.path} holds no trained model" if epoch is None else
+                          f"the last checkpoint (epoch {epoch}) in {run.path} is kept; --resume continues from it")
+    except TrainingDiverged as e:
+        epoch = last_checkpoint(run.path)
+        kept = "no checkpoint was written" if epoch is None else f"the last good checkpoint (epoch {epoch}) is kept"
+        raise TrainingDiverged(f"{e}; {kept}") from None
     finally:
         run.close()
     print(f"wrote {run.path}/: config.json metrics.jsonl checkpoint {' '.join(figures)}")

@@ -7,6 +7,7 @@ are not drawn here: ``vaekit.viz.figures`` makes them from the returned model an
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import fields, replace
 from pathlib import Path
@@ -15,13 +16,13 @@ from typing import NamedTuple
 import torch
 
 from ..data import load as load_dataset
-from ..data.transforms import TrainingBatches, split_input
+from ..data.transforms import TrainingBatches
 from ..device import flush_denormals, resolve_device
 from ..errors import CheckpointError, ConfigError, TrainingDiverged
 from ..eval.elbo import elbo_means
 from ..eval.likelihood import log_px
 from ..models import ModelConfig, build_model
-from ..rundir import RunDir, load_checkpoint, read_config, read_metrics, run_config
+from ..rundir import RunDir, load_checkpoint, read_config, read_metrics, run_config, status
 from .config import TrainConfig
 from .limits import check_network
 from .loop import handwritten_step, train_epoch
@@ -131,13 +132,8 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
             config["fit"] = cfg.to_dict()
             config["device"] = str(device)
             config["resumed"] = [*config.get("resumed", []), list(command)]
-            try:
+            if status(run.path) == "run":   # else a half-made run, killed before its first checkpoint: start over
                 saved, state, _ = load_checkpoint(run.path, want_state=True)
-            except CheckpointError as e:
-                if "no checkpoint found" not in str(e):
-                    raise
-                saved = state = None   # a half-made run, killed before its first checkpoint: start over
-            if saved is not None:
                 model.load_state_dict(saved.state_dict())
                 optimizer.load_state_dict(state["optimizer"])
                 generator.set_state(state["generator"])
@@ -149,13 +145,13 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
                                  "n_val": len(val), "n_test": len(test)}, str(device), command)
         run.write_config(config)
 
-    batches = TrainingBatches(train.images.to(device), cfg.resolved_likelihood())
-    val_x = split_input(val.images.to(device), cfg.resolved_likelihood(), "val")
+    batches = TrainingBatches(train.images.to(device), mcfg.likelihood)
+    val_x = val.model_input(mcfg.likelihood, device=device)
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
         result = train_epoch(model, optimizer, batches, cfg, epoch, generator, progress)
         record = {"epoch": epoch, "train_loss": result.train_loss, "seconds": result.seconds}
         record.update(validate(model, val_x, cfg, epoch, device))
-        bad = [k for k in ("val_loss", "val_log_px") if k in record and not _finite(record[k])]
+        bad = [k for k in ("val_loss", "val_log_px") if k in record and not math.isfinite(record[k])]
         if bad:
             raise TrainingDiverged(f"non-finite validation loss at epoch {epoch} ({bad[0]} = {record[bad[0]]})")
         history.append(record)
@@ -167,10 +163,6 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
             on_epoch(record)
     model.eval()
     return model, history
-
-
-def _finite(v: float) -> bool:
-    return v == v and abs(v) != float("inf")
 
 
 def _check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
