@@ -8,9 +8,15 @@ shows the flag in place of the name (``--latent must be ...``).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable
 
 from .errors import ConfigError
+
+# A sanity bound on every size (widths, latent, channels, image sides), far above anything that
+# fits in memory: it stops an absurd value (a typo, an overflow) before any size arithmetic.
+# Whether a model fits in a device's memory is checked where the device is known (train.limits).
+MAX_SIZE = 1 << 24
 
 
 def _fail(name: str, expected: str, value) -> ConfigError:
@@ -56,3 +62,42 @@ def choice(name: str, value, choices: Iterable[str]) -> str:
     if value not in choices:
         raise _fail(name, f"one of {', '.join(choices)}", value)
     return value
+
+
+def text(name: str, value, optional: bool = False) -> str | None:
+    """A non-empty string (or None where ``optional``); returns it."""
+    if (value is None and optional) or (isinstance(value, str) and value):
+        return value
+    raise _fail(name, "a non-empty string", value)
+
+
+def size(name: str, value) -> int:
+    """A positive int no larger than MAX_SIZE; returns it."""
+    positive_int(name, value)
+    if value > MAX_SIZE:
+        integer(name, value, low=1, high=MAX_SIZE)   # raises, with the range in the message
+    return value
+
+
+def sizes(name: str, values, count: int | None = None) -> tuple[int, ...]:
+    """A tuple of ``size``s from any sequence of ints (numpy ints too), ``count`` long where given."""
+    expected = f"{count} positive integers" if count is not None else "one or more positive integers"
+    if isinstance(values, (str, bytes)):
+        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name)
+    try:
+        values = tuple(_as_int(v) for v in values)
+    except TypeError:
+        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name) from None
+    if (count is not None and len(values) != count) or not values:
+        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name)
+    return tuple(size(name, v) for v in values)
+
+
+def _as_int(value):
+    """numpy and other integer types as int; anything else unchanged, for the validator to reject."""
+    if isinstance(value, bool) or isinstance(value, int):
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        return value

@@ -75,7 +75,7 @@ def test_python_dash_m_and_toml_config(tmp_path):
     (["--arch", "resnet"], "--arch must be one of mlp, conv"),
     (["--latent", "0"], "--latent must be a positive integer; got 0"),
     (["--batch-size", "-5"], "--batch-size must be a positive integer; got -5"),
-    (["--hidden", "400,-1"], "--hidden must be positive integers"),
+    (["--hidden", "400,-1"], "--hidden must be a positive integer; got -1"),
     (["--epochs", "0"], "--epochs must be a positive integer; got 0"),
     (["--lr", "0"], "--lr must be a finite number > 0; got 0.0"),
     (["--epochs", "two"], "argument --epochs: invalid int value: 'two'"),

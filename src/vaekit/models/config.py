@@ -7,20 +7,15 @@ parameter's name ("latent must be a positive integer; got 0") and the error carr
 
 from __future__ import annotations
 
-import operator
 from dataclasses import asdict, dataclass, field
 
 from ..errors import ConfigError
-from ..validate import choice, integer, positive_int
+from ..validate import choice, size, sizes
 
 MODEL_KINDS = ("vae", "ae")
 ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 COVARIANCES = ("diag", "full")   # of a Gaussian mixture's components (gmm.GMMConfig)
-# A sanity bound on every size (widths, latent, channels, image sides), far above anything that
-# fits in memory: it stops an absurd value (a typo, an overflow) before any size arithmetic.
-# Whether a model fits in a device's memory is checked where the device is known (train.limits).
-MAX_SIZE = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -64,38 +59,6 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
         return config_from_dict(cls, d, "model")
-
-
-def size(name: str, value) -> int:
-    """A positive int no larger than MAX_SIZE; returns it."""
-    positive_int(name, value)
-    if value > MAX_SIZE:
-        integer(name, value, low=1, high=MAX_SIZE)   # raises, with the range in the message
-    return value
-
-
-def sizes(name: str, values, count: int | None = None) -> tuple[int, ...]:
-    """A tuple of ``size``s from any sequence of ints (numpy ints too), ``count`` long where given."""
-    expected = f"{count} positive integers" if count is not None else "one or more positive integers"
-    if isinstance(values, (str, bytes)):
-        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name)
-    try:
-        values = tuple(_as_int(v) for v in values)
-    except TypeError:
-        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name) from None
-    if (count is not None and len(values) != count) or not values:
-        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name)
-    return tuple(size(name, v) for v in values)
-
-
-def _as_int(value):
-    """numpy and other integer types as int; anything else unchanged, for the validator to reject."""
-    if isinstance(value, bool) or isinstance(value, int):
-        return value
-    try:
-        return operator.index(value)
-    except TypeError:
-        return value
 
 
 def config_from_dict(cls, d: dict, what: str):

@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..validate import choice, number, positive_int
-from .config import COVARIANCES, config_from_dict, size, sizes
+from ..validate import choice, number, positive_int, size, sizes
+from .config import COVARIANCES, config_from_dict
 
 CHUNK = 4096          # rows per E-step block: 25 MB of float64 at D = 784 (51 MB as diag's [x, x²])
 KMEANS_ITERS = 10     # Lloyd iterations after k-means++ seeding

@@ -63,20 +63,14 @@ class TrainConfig:
 
     def __post_init__(self):
         hidden = self.hidden
-        if isinstance(hidden, int) and not isinstance(hidden, bool):
-            hidden = (hidden,)
-        elif isinstance(hidden, str):
+        if isinstance(hidden, str):   # from the command line: "400" or "512,256"
             try:
                 hidden = tuple(int(h) for h in hidden.split(",") if h.strip())
             except ValueError:
                 raise ConfigError(f"hidden must be comma-separated integers like 400 or 512,256; got {self.hidden!r}",
                                   setting="hidden") from None
-        elif isinstance(hidden, (list, tuple)):
-            hidden = tuple(hidden)
-        else:
-            raise ConfigError(f"hidden must be positive integers; got {hidden!r}", setting="hidden")
-        if not hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden):
-            raise ConfigError(f"hidden must be positive integers; got {self.hidden!r}", setting="hidden")
+        hidden = validate.sizes("hidden", (hidden,) if isinstance(hidden, int) and not isinstance(hidden, bool)
+                                else hidden)
         object.__setattr__(self, "hidden", hidden)
         for f in fields(self):
             if "choices" in f.metadata:
@@ -89,10 +83,8 @@ class TrainConfig:
         validate.integer("seed", self.seed, 0, MAX_SEED)
         if self.image_size is not None:
             validate.positive_int("image_size", self.image_size)
-        for name in ("data", "data_dir"):
-            value = getattr(self, name)
-            if not (value is None and name == "data_dir") and (not isinstance(value, str) or not value):
-                raise ConfigError(f"{name} must be a non-empty string; got {value!r}", setting=name)
+        validate.text("data", self.data)
+        validate.text("data_dir", self.data_dir, optional=True)
         validate.number("lr", self.lr, positive=True)
         validate.number("beta", self.beta, low=0)
         validate.number("free_bits", self.free_bits, low=0)
@@ -151,8 +143,7 @@ class GMMFitConfig:
     def __post_init__(self):
         from ..data.registry import uses_data_dir
 
-        if not isinstance(self.data, str) or not self.data:
-            raise ConfigError(f"data must be a dataset name or a path; got {self.data!r}", setting="data")
+        validate.text("data", self.data)
         validate.positive_int("components", self.components)
         for f in fields(self):
             if "choices" in f.metadata:
@@ -163,9 +154,7 @@ class GMMFitConfig:
         validate.integer("seed", self.seed, 0, MAX_SEED)
         if self.image_size is not None:
             validate.positive_int("image_size", self.image_size)
-        if self.data_dir is not None:
-            if not isinstance(self.data_dir, str) or not self.data_dir:
-                raise ConfigError(f"data_dir must be a non-empty string; got {self.data_dir!r}", setting="data_dir")
+        if validate.text("data_dir", self.data_dir, optional=True) is not None:
             if not uses_data_dir(self.data):
                 raise ConfigError(f"data_dir={self.data_dir!r} would be ignored: {self.data} is not read from a "
                                   "data folder", setting="data_dir")
