@@ -6,29 +6,11 @@ import torch
 
 import known_models
 from vaekit.eval import evaluate, log_px
-from vaekit.models import VAE
 from vaekit.objectives import elbo_terms, iwae_bound, log_weights
 
 
-class LinearGaussian(known_models.LinearGaussian):
-    """The linear-Gaussian model behind the VAE's interface (``models.protocol``), scored by the
-    VAE's own code: ``forward`` (the ELBO terms) and ``log_prob`` (importance sampling) are the
-    VAE's methods, so the known answers below check them, not a copy."""
-
-    log_prob_is_exact = False
-    forward, log_prob = VAE.forward, VAE.log_prob
-
-    def decode(self, z, validate=True):
-        return super().decode(z)      # always checked: these tests are not about speed
-
-    def log_likelihood(self, z, x):
-        """z (S, B, L), x (B, 1, 1, D) -> log p(x|z) (S, B)."""
-        s, b, latent = z.shape
-        return self.decode(z.reshape(s * b, latent)).log_prob(x.repeat(s, 1, 1, 1)).view(s, b)
-
-
 def test_exact_posterior_gives_exact_log_px_for_any_k():
-    model = LinearGaussian()
+    model = known_models.LinearGaussian()
     x = model.sample_x(50)
     exact = model.exact_log_px(x)
     for k in (1, 7, 300):
@@ -37,7 +19,7 @@ def test_exact_posterior_gives_exact_log_px_for_any_k():
 
 
 def test_poor_q_is_below_and_converges_as_k_grows():
-    model = LinearGaussian(q_shift=0.6, q_log_scale=0.4)
+    model = known_models.LinearGaussian(q_shift=0.6, q_log_scale=0.4)
     x = model.sample_x(100)
     exact = model.exact_log_px(x)
     gaps = []
@@ -49,7 +31,7 @@ def test_poor_q_is_below_and_converges_as_k_grows():
 
 
 def test_elbo_below_log_px_and_report_gap():
-    model = LinearGaussian(q_shift=0.3, q_log_scale=0.2)   # a wider q keeps the weights light-tailed
+    model = known_models.LinearGaussian(q_shift=0.3, q_log_scale=0.2)   # a wider q keeps the weights light-tailed
     x = model.sample_x(200)
     report = evaluate(model, x, k=2000, batch_size=50, seed=0)
     exact = model.exact_log_px(x).mean().item()
@@ -64,7 +46,7 @@ def test_elbo_below_log_px_and_report_gap():
 
 
 def test_iwae_k1_equals_elbo_and_bound_rises_with_k():
-    model = LinearGaussian(q_shift=0.8, q_log_scale=0.5)
+    model = known_models.LinearGaussian(q_shift=0.8, q_log_scale=0.5)
     x = model.sample_x(40)
     g = torch.Generator().manual_seed(0)
     m, log_var = model.encode(x)
@@ -82,7 +64,7 @@ def test_iwae_k1_equals_elbo_and_bound_rises_with_k():
 
 def test_iwae_k1_is_elbo_sample_by_sample():
     # with the same draw z, log w = log p(x|z) + log p(z) - log q(z|x) exactly
-    model = LinearGaussian(q_shift=0.5)
+    model = known_models.LinearGaussian(q_shift=0.5)
     x = model.sample_x(8)
     m, log_var = model.encode(x)
     lw = log_weights(model, x, 1, torch.Generator().manual_seed(5))[0]
