@@ -111,8 +111,10 @@ def save(run_dir: Path, model, state: dict, epoch: int) -> Path:
             "sha256": {f: hashlib.sha256(data).hexdigest() for f, data in blobs.items()},
             "vaekit_version": __version__,
         })
-    except OSError as e:
+    except BaseException as e:   # Ctrl-C too: leave no temporary folder behind
         shutil.rmtree(tmp, ignore_errors=True)
+        if not isinstance(e, OSError):
+            raise
         kept = f"the previous checkpoint ({previous}) is kept" if previous else "no checkpoint was written"
         raise RunDirError(f"{write_error(written, e)}; {kept}") from None
     _prune(folder, keep={name, previous})

@@ -180,17 +180,14 @@ class RunDir:
     def resume(cls, out) -> "RunDir":
         """The run in ``out``, locked for continuing it (CheckpointError if there is none)."""
         path = check_path(out)
+        nothing = CheckpointError(f"{path}: no checkpoint found (expected {POINTER}); is this a vaekit run directory?")
         if not path.is_dir():
-            raise CheckpointError(f"{path}: no checkpoint found (expected {POINTER}); is this a vaekit run directory?")
+            raise nothing
         _refuse_foreign(path)
         run = cls(path, _lock(path))
-        try:
-            if status(path) == "new":
-                raise CheckpointError(f"{path}: no checkpoint found (expected {POINTER}); "
-                                      "is this a vaekit run directory?")
-        except BaseException:
+        if status(path) == "new":   # (looked at again under the lock)
             run.close()
-            raise
+            raise nothing
         return run
 
     def close(self) -> None:
