@@ -211,7 +211,8 @@ def conv_section(train, test_x, args, device) -> None:
     med = statistics.median
     print()
     print(f"conv VAE (channels {mcfg.conv_channels}, hidden {mcfg.hidden[0]}, latent {mcfg.latent}): "
-          f"{n} training examples ({steps} steps) per epoch, {args.conv_epochs} epochs, test ELBO on {len(test_x)} test images")
+          f"{n} training examples ({steps} steps) per epoch, {args.conv_epochs} epochs, "
+          f"test ELBO on {len(test_x)} test images")
     print(line("(c)  vaekit", ours_s, n, _test_elbo(ours, test_x)) + f"  {1000 * med(ours_s) / steps:.1f} ms/step")
     print(line("(d)  plain PyTorch loop", theirs_s, n, _test_elbo(theirs, test_x))
           + f"  {1000 * med(theirs_s) / steps:.1f} ms/step")

@@ -1,6 +1,5 @@
 import math
 
-import pytest
 import torch
 
 from vaekit.data.transforms import TrainingBatches, bits_per_dim, dequantize, split_input
