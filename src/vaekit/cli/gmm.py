@@ -22,16 +22,15 @@ def main(args) -> int:
     import math
 
     from ..data.transforms import bits_per_dim
-    from ..rundir import RunDir, command_line
+    from ..rundir import command_line
     from ..train.gmm_run import fit_gmm, prepare_gmm
     from ..viz import gmm_figures
     from .common import Interrupted
-    from .train import DEFAULT_PARENT, _stem
+    from .train import new_run
 
     cfg = GMMFitConfig(**config_values(args, GMMFitConfig))
     prepared = prepare_gmm(cfg)   # every data file read, sizes checked: nothing is written before this
-    run = RunDir.create(args.out) if args.out is not None else RunDir.create_numbered(DEFAULT_PARENT,
-                                                                                      _stem(cfg.data, "gmm"))
+    run = new_run(args.out, cfg.data, "gmm")
     print(f"run directory: {run.path}", flush=True)
 
     def on_iteration(r):

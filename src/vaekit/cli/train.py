@@ -24,13 +24,18 @@ def add_parser(sub, parents):
     return p
 
 
-def _stem(data: str, model: str) -> str:
-    """``digits-vae``; a path dataset is named by its last component."""
+def new_run(out: str | None, data: str, kind: str, what: str = "run"):
+    """A locked new run directory: ``out``, or without it ``runs/<data>-<kind>-N`` for the next free N
+    (a path dataset is named by its last component)."""
     from pathlib import Path
 
+    from ..rundir import RunDir
+
+    if out is not None:
+        return RunDir.create(out, what)
     name = Path(data).stem if ("/" in data or "." in data) else data
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-") or "data"
-    return f"{safe}-{model}"
+    return RunDir.create_numbered(DEFAULT_PARENT, f"{safe}-{kind}")
 
 
 def last_checkpoint(run_dir) -> int | None:
@@ -68,8 +73,7 @@ def main(args) -> int:
     else:
         cfg = make_config(args.config, **flags)
         prepared = prepare(cfg)    # every data file read, sizes checked: nothing is written before this
-        run = (RunDir.create(args.out, "train") if args.out is not None
-               else RunDir.create_numbered(DEFAULT_PARENT, _stem(cfg.data, cfg.model)))
+        run = new_run(args.out, cfg.data, cfg.model, "train")
     print(f"run directory: {run.path}", flush=True)
 
     def progress_bar(rows, epoch):   # a bar per epoch on a terminal, nothing in logs

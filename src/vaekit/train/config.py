@@ -94,8 +94,6 @@ class TrainConfig:
 
     def _refuse_ignored(self) -> None:
         """A setting that would have no effect is an error saying why (never silently ignored)."""
-        from ..data.registry import uses_data_dir
-
         kl_settings = [f"{n}={getattr(self, n)}" for n, default in (("beta", 1.0), ("warmup_epochs", 0),
                                                                     ("free_bits", 0.0))
                        if getattr(self, n) != default]
@@ -110,9 +108,7 @@ class TrainConfig:
         if self.objective == "iwae" and kl_settings:
             raise ConfigError(f"{', '.join(kl_settings)} would be ignored: they weigh the KL term of "
                               "objective=elbo; the IWAE bound has none", setting=kl_settings[0].split("=")[0])
-        if self.data_dir is not None and not uses_data_dir(self.data):
-            why = "is shipped inside scikit-learn" if self.data == "digits" else "is read from its path"
-            raise ConfigError(f"data_dir={self.data_dir!r} would be ignored: {self.data} {why}", setting="data_dir")
+        _refuse_unused_data_dir(self.data, self.data_dir)
         if self.log_px_every == 0 and self.log_px_k != 100:
             raise ConfigError(f"log_px_k={self.log_px_k} would be ignored: log_px_every=0 turns the estimate off",
                               setting="log_px_k")
@@ -141,8 +137,6 @@ class GMMFitConfig:
     device: str = setting("auto", "auto (default), cpu or cuda", choices=DEVICES)
 
     def __post_init__(self):
-        from ..data.registry import uses_data_dir
-
         validate.text("data", self.data)
         validate.positive_int("components", self.components)
         for f in fields(self):
@@ -154,13 +148,20 @@ class GMMFitConfig:
         validate.integer("seed", self.seed, 0, MAX_SEED)
         if self.image_size is not None:
             validate.positive_int("image_size", self.image_size)
-        if validate.text("data_dir", self.data_dir, optional=True) is not None:
-            if not uses_data_dir(self.data):
-                raise ConfigError(f"data_dir={self.data_dir!r} would be ignored: {self.data} is not read from a "
-                                  "data folder", setting="data_dir")
+        validate.text("data_dir", self.data_dir, optional=True)
+        _refuse_unused_data_dir(self.data, self.data_dir)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _refuse_unused_data_dir(data: str, data_dir: str | None) -> None:
+    """data_dir is read only by the datasets stored in files (mnist, fashion-mnist, frey)."""
+    from ..data.registry import uses_data_dir
+
+    if data_dir is not None and not uses_data_dir(data):
+        why = "is shipped inside scikit-learn" if data == "digits" else "is read from its path"
+        raise ConfigError(f"data_dir={data_dir!r} would be ignored: {data} {why}", setting="data_dir")
 
 
 def from_toml(path: str | Path, cls=TrainConfig, table: str = "train") -> dict:
