@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv in the repo root and install vaekit into it.
 #   bash scripts/setup.sh          runtime dependencies
-#   bash scripts/setup.sh --test   and the test dependencies
+#   bash scripts/setup.sh --test   and the test dependencies, and Debian's chromium (apt)
+#                                  for the browser tests of the lecture page
 # PyTorch's CPU wheel is installed first (torch==2.13.0): a bare `torch` requirement on a
 # machine without it would pull a multi-GB CUDA build.  Set VAEKIT_TORCH to install another
 # torch spec instead (e.g. a CUDA build on a GPU machine).
@@ -15,6 +16,16 @@ pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
 pip install "${VAEKIT_TORCH:-torch==2.13.0}"
 if [ "${1:-}" = "--test" ]; then
     pip install -e ".[test]"
+    # The browser tests drive Debian's chromium through Playwright (Playwright's own browser
+    # download is not used): install it where it is missing, with a font that has the
+    # lecture's symbols (σ, Σ, ∫, ‖) for screenshots.  Runtime installs never need apt.
+    if [ ! -x /usr/bin/chromium ]; then
+        sudo=()
+        if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo=(sudo); fi
+        export DEBIAN_FRONTEND=noninteractive
+        "${sudo[@]}" apt-get update -q
+        "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-dejavu-core
+    fi
 else
     pip install -e .
 fi

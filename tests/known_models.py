@@ -16,6 +16,10 @@ EXAMPLE_CONFIGS = [
     for kind in ("vae", "ae")
     for arch, shape in (("mlp", (1, 8, 8)), ("conv", (1, 8, 8)), ("conv", (3, 12, 8)))
     for lik in ("bernoulli", "gaussian")
+] + [
+    # the linear VAE/AE: no hidden layers (``hidden`` stays at its default), Gaussian p(x|z) only
+    ModelConfig(kind=kind, arch="linear", image_shape=(1, 8, 8), latent=4, likelihood="gaussian")
+    for kind in ("vae", "ae")
 ]
 
 

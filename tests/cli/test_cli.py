@@ -218,3 +218,21 @@ def test_flags_come_from_the_config_dataclasses(capsys):
         text = "".join(out.split())   # argparse wraps lines, at hyphens too
         for f in fields(cls):   # every field is a flag, with its help text
             assert "--" + f.name.replace("_", "-") in text and "".join(f.metadata["help"].split()) in text, f.name
+
+
+def test_linear_vae_on_linear_gaussian_data_reports_the_exact_log_px(tmp_path, capsys):
+    """`--arch linear` on the generated linear-Gaussian data: eval adds the closed-form log p(x),
+    which bounds the importance-sampled estimate and the ELBO from above (within noise)."""
+    out_dir = tmp_path / "linear"
+    code, _, err = run(capsys, "train", "--data", "linear-gaussian", "--arch", "linear", "--likelihood", "gaussian",
+                       "--latent", "2", "--epochs", "3", "--lr", "0.03", "--device", "cpu", "--log-px-k", "5",
+                       "--out", str(out_dir))
+    assert code == 0, err
+    assert (out_dir / "curves.png").is_file() and not (out_dir / "samples.png").exists()   # points, not images
+    code, out, err = run(capsys, "eval", str(out_dir), "--k", "200", "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["log_px_exact"] >= r["log_px"] - 0.05 and r["log_px"] >= r["elbo"] - 0.05
+    assert r["bits_per_dim_convention"].startswith("continuous data")
+    code, out, _ = run(capsys, "eval", str(out_dir), "--k", "20")
+    assert "log p(x) exact" in out

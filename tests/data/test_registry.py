@@ -8,12 +8,13 @@ from vaekit.errors import DataError
 
 
 def test_names():
-    assert DATASETS == ("mnist", "fashion-mnist", "digits", "frey")
+    assert DATASETS == ("mnist", "fashion-mnist", "digits", "frey", "moons", "spiral", "linear-gaussian")
     assert SPLITS == ("train", "val", "test")
 
 
 def test_unknown_dataset():
-    with pytest.raises(DataError, match=r"unknown dataset 'cifar': expected one of mnist, fashion-mnist, digits, frey, or a path"):
+    with pytest.raises(DataError, match=r"unknown dataset 'cifar': expected one of mnist, fashion-mnist, digits, frey, moons, spiral, "
+                       r"linear-gaussian, or a path"):
         load("cifar")
 
 
@@ -43,7 +44,25 @@ def test_dataset_container():
     assert repr(ds) == "Dataset(name='digits', split='test', images=uint8(359, 1, 8, 8), labels=int64(359,))"
     with pytest.raises(AttributeError):
         ds.split = "train"
-    with pytest.raises(DataError, match=r"x: expected images as a uint8 tensor \(N, C, H, W\), got torch.float32"):
-        Dataset("x", "train", torch.zeros(2, 1, 3, 3))
+    with pytest.raises(DataError, match=r"x: expected images as a uint8 \(pixels\) or float32 \(continuous values\) "
+                                         r"tensor \(N, C, H, W\), got torch.float64"):
+        Dataset("x", "train", torch.zeros(2, 1, 3, 3, dtype=torch.float64))
+    with pytest.raises(DataError, match=r"x: expected finite continuous values, got 1 NaN or infinite"):
+        Dataset("x", "train", torch.tensor([0.0, float("nan")]).view(2, 1, 1, 1))
     with pytest.raises(DataError, match=r"x: expected labels as an int64 tensor of shape \(2,\), got torch.int64 \(3,\)"):
         Dataset("x", "train", torch.zeros(2, 1, 3, 3, dtype=torch.uint8), torch.zeros(3, dtype=torch.int64))
+
+
+def test_continuous_data_is_used_as_it_is_by_a_gaussian_likelihood_only():
+    from vaekit.data.transforms import TrainingBatches
+
+    values = torch.linspace(-2, 3, 8).view(4, 1, 1, 2)
+    ds = Dataset("points", "test", values.clone())
+    assert ds.continuous and not load("digits", "test").continuous
+    assert torch.equal(ds.model_input("gaussian"), values)
+    with pytest.raises(DataError, match=r"points: continuous \(float\) data needs likelihood gaussian; got bernoulli"):
+        ds.model_input("bernoulli")
+    batches = TrainingBatches(values, "gaussian")
+    assert torch.equal(batches(torch.tensor([3, 0])), values[[3, 0]])
+    with pytest.raises(ValueError, match="needs likelihood gaussian"):
+        TrainingBatches(values, "bernoulli")

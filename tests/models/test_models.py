@@ -55,7 +55,7 @@ def test_bernoulli_log_prob_is_negative_bce():
 
 @pytest.mark.parametrize("kwargs, setting, message", [
     (dict(kind="gan"), "kind", "kind must be one of vae, ae; got 'gan'"),
-    (dict(arch="resnet"), "arch", "arch must be one of mlp, conv; got 'resnet'"),
+    (dict(arch="resnet"), "arch", "arch must be one of mlp, conv, linear; got 'resnet'"),
     (dict(likelihood="poisson"), "likelihood", "likelihood must be one of bernoulli, gaussian; got 'poisson'"),
     (dict(latent=0), "latent", "latent must be a positive integer; got 0"),
     (dict(latent=2.0), "latent", "latent must be a positive integer; got 2.0"),

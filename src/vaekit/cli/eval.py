@@ -50,6 +50,8 @@ def format_report(r: dict) -> str:
                  "(standard error)")
     if r["gap"] is not None:
         lines.append(f"  gap log p(x) - ELBO      {_num(r['gap'], '10.2f')} nats  (≈ KL(q(z|x) || p(z|x)))")
+    if "log_px_exact" in r:
+        lines.append(f"  log p(x) exact           {_num(r['log_px_exact'], '10.2f')} nats  (linear model: closed form)")
     lines.append(f"  bits/dim                 {_num(r['bits_per_dim'], '10.4f')}  ({r['bits_per_dim_convention']})")
     if r["active_units"] is not None:
         kl = " ".join(f"{v:.2f}" for v in r["kl_per_dim"])

@@ -51,7 +51,7 @@ def main(args) -> int:
     dims = math.prod(model.config.image_shape)
     state = "converged" if model.converged_ else "stopped at --max-iter"
     print(f"train log p(x) {model.log_likelihood_:.2f} nats/example = "
-          f"{bits_per_dim(model.log_likelihood_, dims, 'gaussian'):.4f} bits/dim "
+          f"{bits_per_dim(model.log_likelihood_, dims, 'gaussian', prepared.splits[0].continuous):.4f} bits/dim "
           f"({state} after {model.n_iter_} iterations, {sum(r['seconds'] for r in history):.1f} s)")
     print(f"wrote {run.path}/: config.json metrics.jsonl checkpoint {' '.join(figures)}")
     return 0

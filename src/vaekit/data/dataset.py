@@ -1,4 +1,9 @@
-"""The one container every loader returns: uint8 images (and labels) of one split, in memory."""
+"""The one container every loader returns: the images (and labels) of one split, in memory.
+
+Images are 8-bit pixels (uint8, 0..255: every real dataset) or continuous values (float32:
+the generated ``spiral`` and ``linear-gaussian`` data, whose exact density vaekit knows; a
+Gaussian p(x|z) models them as they are, with no binarisation and no dequantisation).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from .transforms import SPLIT_SEEDS, split_input
 class Dataset:
     """One split of a dataset, held in memory.
 
-    images: (N, C, H, W) uint8 in 0..255, contiguous.  labels: (N,) int64 class indices, or
+    images: (N, C, H, W) uint8 in 0..255, or float32 continuous values; contiguous.  labels: (N,) int64 class indices, or
     None where the data has no labels (image folders, arrays).  name is the dataset name as
     given to ``load`` (a path for path datasets); split is "train", "val" or "test".
     """
@@ -28,8 +33,13 @@ class Dataset:
 
     def __post_init__(self):
         images, labels = self.images, self.labels
-        if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.ndim != 4:
-            raise DataError(f"{self.name}: expected images as a uint8 tensor (N, C, H, W), got {_describe(images)}")
+        if (not isinstance(images, torch.Tensor) or images.dtype not in (torch.uint8, torch.float32)
+                or images.ndim != 4):
+            raise DataError(f"{self.name}: expected images as a uint8 (pixels) or float32 (continuous values) "
+                            f"tensor (N, C, H, W), got {_describe(images)}")
+        if images.dtype == torch.float32 and not torch.isfinite(images).all():
+            raise DataError(f"{self.name}: expected finite continuous values, got "
+                            f"{int((~torch.isfinite(images)).sum())} NaN or infinite")
         if not images.is_contiguous():
             raise DataError(f"{self.name}: expected contiguous images, got strides {images.stride()}")
         if labels is not None and (not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64
@@ -43,6 +53,11 @@ class Dataset:
         c, h, w = self.images.shape[1:]
         return (c, h, w)
 
+    @property
+    def continuous(self) -> bool:
+        """True for float32 data used as is (Gaussian p(x|z) only); False for 8-bit pixels."""
+        return self.images.dtype == torch.float32
+
     def __len__(self) -> int:
         return self.images.shape[0]
 
@@ -51,7 +66,7 @@ class Dataset:
 
         likelihood: a model's ``likelihood``, "bernoulli" (binarised: each pixel 1 with
         probability pixel/255, in {0, 1}) or "gaussian" (dequantised: (pixel + u)/256, u ~ U[0, 1),
-        in [0, 1)).  The draw is the split's fixed seeded one (``data.transforms.split_input``),
+        in [0, 1)); continuous data is used as it is, by "gaussian" only.  The draw is the split's fixed seeded one (``data.transforms.split_input``),
         the same for every call and every model, and the one ``vaekit eval`` scores, so numbers
         compare.  It is made on ``device`` (default: where the images are): CPU and CUDA random
         generators differ, so pass the device the numbers are compared on.
@@ -60,13 +75,15 @@ class Dataset:
         if self.split not in SPLIT_SEEDS:
             raise DataError(f"{self.name}: model_input needs a split with a fixed draw, one of "
                             f"{', '.join(SPLIT_SEEDS)}; got split {self.split!r}")
+        if self.continuous and likelihood != "gaussian":
+            raise DataError(f"{self.name}: continuous (float) data needs likelihood gaussian; got {likelihood}")
         images = self.images if device is None else self.images.to(device)
         return split_input(images, likelihood, self.split)
 
     def __repr__(self) -> str:
         labels = "None" if self.labels is None else f"int64{tuple(self.labels.shape)}"
         return (f"Dataset(name={self.name!r}, split={self.split!r}, "
-                f"images=uint8{tuple(self.images.shape)}, labels={labels})")
+                f"images={str(self.images.dtype).removeprefix('torch.')}{tuple(self.images.shape)}, labels={labels})")
 
 
 def _describe(value) -> str:

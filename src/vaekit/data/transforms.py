@@ -6,6 +6,9 @@
 - ``gaussian``: uniform dequantisation y = (pixel + u)/256, u ~ U[0, 1), a continuous
   value in [0, 1).  A density p(y) then bounds the probability of the 8-bit image:
   log P(pixels) >= E_u[log p(y)] - D·log 256 (see ``bits_per_dim``).
+
+Continuous data (float32, the generated ``spiral`` and ``linear-gaussian``) is already what a
+Gaussian p(x|z) models: it is used as it is, and only with ``gaussian``.
 """
 
 from __future__ import annotations
@@ -28,10 +31,17 @@ def dequantize(images: torch.Tensor, generator: torch.Generator | None = None) -
     return (images + u) / 256
 
 
+def check_continuous(images: torch.Tensor, likelihood: str) -> None:
+    """ValueError unless float (continuous) images go with the ``gaussian`` likelihood."""
+    if images.is_floating_point() and likelihood != "gaussian":
+        raise ValueError(f"continuous (float) data needs likelihood gaussian; got {likelihood}")
+
+
 class TrainingBatches:
     """A training set held on the device, batched by index: ``x = batches(idx, generator)``.
 
-    images: (N, C, H, W) uint8 on the training device.  Each call draws a fresh
+    images: (N, C, H, W) uint8 on the training device (float32 continuous data: rows are
+    gathered as they are, no noise).  Each call draws a fresh
     binarisation/dequantisation of the rows ``idx`` (B,) -> (B, C, H, W) float32.  The
     returned tensor is a buffer that the next call overwrites: copy it to keep it.  (Fresh
     100 kB-1 MB tensors every step cost a CPU page faults and cache misses; reused ones do
@@ -47,6 +57,7 @@ class TrainingBatches:
     def __init__(self, images: torch.Tensor, likelihood: str):
         if likelihood not in ("bernoulli", "gaussian"):
             raise ValueError(f"unknown likelihood {likelihood!r}; expected bernoulli or gaussian")
+        check_continuous(images, likelihood)
         self.images = images
         self.likelihood = likelihood
         if likelihood == "bernoulli":   # shifted by -32768 to compare with signed 16-bit draws
@@ -60,6 +71,8 @@ class TrainingBatches:
         shape = (len(idx),) + tuple(self.images.shape[1:])
         bufs = self._batch_buffers(shape)
         out = bufs["out"]
+        if self.images.is_floating_point():   # continuous data: the rows themselves
+            return torch.index_select(self.images, 0, idx, out=out)
         if self.likelihood == "gaussian":   # (pixel + u)/256, as ``dequantize``
             torch.rand(shape, generator=generator, device=out.device, out=out)
             return out.add_(torch.index_select(self.images, 0, idx, out=bufs["pixels"])).div_(256)
@@ -72,7 +85,9 @@ class TrainingBatches:
         if "out" not in self._buffers or tuple(self._buffers["out"].shape) != shape:
             device = self.images.device
             self._buffers = {"out": torch.empty(shape, device=device)}
-            if self.likelihood == "gaussian":
+            if self.images.is_floating_point():
+                pass
+            elif self.likelihood == "gaussian":
                 self._buffers["pixels"] = torch.empty(shape, device=device, dtype=torch.uint8)
             else:
                 self._buffers["thresholds"] = torch.empty(shape, device=device, dtype=torch.int32)
@@ -88,7 +103,10 @@ def random_int16(out: torch.Tensor, generator: torch.Generator | None) -> torch.
 
 
 def to_model_input(images: torch.Tensor, likelihood: str, generator: torch.Generator | None = None) -> torch.Tensor:
-    """The float batch a model of ``likelihood`` is trained and evaluated on."""
+    """The float batch a model of ``likelihood`` is trained and evaluated on (continuous data: a copy)."""
+    check_continuous(images, likelihood)
+    if images.is_floating_point():
+        return images.clone()
     if likelihood == "bernoulli":
         return binarize(images, generator)
     if likelihood == "gaussian":
@@ -112,13 +130,14 @@ def split_input(images: torch.Tensor, likelihood: str, split: str) -> torch.Tens
     return fixed_model_input(images, likelihood, SPLIT_SEEDS[split])
 
 
-def bits_per_dim(log_px_nats: float, dims: int, likelihood: str) -> float:
+def bits_per_dim(log_px_nats: float, dims: int, likelihood: str, continuous: bool = False) -> float:
     """Negative log-likelihood per example in nats -> bits per dimension.
 
-    Binary data: -log p(x) / (D ln 2).  Continuous likelihood on 8-bit data dequantised to
+    Binary data, and continuous data (a density of the values themselves, no 8-bit offset):
+    -log p(x) / (D ln 2).  Continuous likelihood on 8-bit data dequantised to
     y = (pixel + u)/256 in [0, 1): the density of y is per unit of [0, 1], so the discrete
     probability of the pixels needs the change of scale, -(log p(y) - D·log 256)/(D ln 2)
     (the convention of Real NVP, Glow and NVAE).
     """
-    offset = dims * math.log(256) if likelihood == "gaussian" else 0.0
+    offset = dims * math.log(256) if likelihood == "gaussian" and not continuous else 0.0
     return -(log_px_nats - offset) / (dims * math.log(2))

@@ -3,6 +3,7 @@
     elbo = recon - kl           L_b = E_q[log p(x|z)] - KL(q(z|x) || p(z))
     log_px                      importance-sampled log p(x), k samples (likelihood.log_px)
     gap  = log_px - elbo        estimates KL(q(z|x) || p(z|x)), the term L_b leaves out
+    log_px_exact                the exact log p(x), where the model has one (arch linear)
     bits_per_dim                -log_px in bits per pixel (data.transforms.bits_per_dim)
     active_units                dims u with Cov_x(E_q[z_u|x]) > 0.01 (Burda et al. 2016)
 """
@@ -44,7 +45,8 @@ def active_units(model, x: torch.Tensor, batch_size: int = 1024) -> tuple[int, t
 
 
 @torch.no_grad()
-def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed: int = 0, split: str = "test") -> dict:
+def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed: int = 0, split: str = "test",
+             continuous: bool = False) -> dict:
     """The full report for a ``models.protocol.DensityModel`` on x: a VAE, or the GMM.
 
     x: (N, C, H, W), already binarised/dequantised for the model's likelihood
@@ -79,7 +81,7 @@ def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed:
         "log_px": mean,
         "log_px_se": se,
         "gap": None if report["elbo"] is None else mean - report["elbo"],
-        "bits_per_dim": bits_per_dim(mean, dims, model.likelihood),
+        "bits_per_dim": bits_per_dim(mean, dims, model.likelihood, continuous),
         "active_units": active,
         "kl_per_dim": kl_per_dim,
         "k": k,
@@ -87,4 +89,7 @@ def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed:
         "n": n,
         "seconds": time.perf_counter() - start,
     })
+    if getattr(model, "has_exact_log_prob", False):   # the linear VAE: log p(x) in closed form too
+        report["log_px_exact"] = model.exact_log_prob(x).double().mean().item()
+        report["seconds"] = time.perf_counter() - start
     return report

@@ -17,6 +17,7 @@ MAX_DECODER_PASSES = 10 ** 9     # examples x k without --force (MNIST test at k
 CONVENTIONS = {
     "bernoulli": "binary data: -log p(x) / (D ln 2)",
     "gaussian": "8-bit data, uniform dequantisation y = (pixel + u)/256: -(log p(y) - D ln 256) / (D ln 2)",
+    "continuous": "continuous data, a density of the values themselves: -log p(x) / (D ln 2)",
 }
 
 
@@ -55,8 +56,9 @@ def evaluate_run(run_dir, split: str = "test", k: int = 5000, batch_size: int = 
         if on_start is not None:
             on_start(f"estimating log p(x): {cost(len(dataset), k)}")
     with flush_denormals(dev):
-        report = evaluate(model, x, k=k, batch_size=batch_size, seed=seed, split=split)
-    report["bits_per_dim_convention"] = CONVENTIONS[model.likelihood]
+        report = evaluate(model, x, k=k, batch_size=batch_size, seed=seed, split=split,
+                          continuous=dataset.continuous)
+    report["bits_per_dim_convention"] = CONVENTIONS["continuous" if dataset.continuous else model.likelihood]
     report["model"] = config["kind"]
     report["data"] = name
     report["run_dir"] = str(run_dir)

@@ -13,26 +13,30 @@ from ..errors import ConfigError
 from ..validate import choice, size, sizes
 
 MODEL_KINDS = ("vae", "ae")
-ARCHS = ("mlp", "conv")
+ARCHS = ("mlp", "conv", "linear")
 LIKELIHOODS = ("bernoulli", "gaussian")
 COVARIANCES = ("diag", "full")   # of a Gaussian mixture's components (gmm.GMMConfig)
+DEFAULT_HIDDEN = (400,)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """What a model is; nothing about how it is trained.
 
-    kind: ``vae`` or ``ae`` (the plain autoencoder).  arch: ``mlp`` or ``conv``.
+    kind: ``vae`` or ``ae`` (the plain autoencoder).  arch: ``mlp``, ``conv`` or ``linear``
+    (one linear map each way, the model whose optimum is probabilistic PCA: ``VAE`` has its
+    exact log p(x); it needs likelihood ``gaussian`` and has no hidden layers).
     image_shape: (C, H, W) of the data.  hidden: widths of the hidden layers (an int for one)
     (``mlp``: every hidden layer; ``conv``: the fully connected layer after the
-    convolutions, first entry).  latent: size of the code z (the lecture's c).
+    convolutions, first entry; ``linear``: none, so it must stay at its default).
+    latent: size of the code z (the lecture's c).
     likelihood: ``bernoulli`` or ``gaussian`` p(x|z).  conv_channels: the two convolutions' widths.
     """
 
     kind: str = "vae"
     arch: str = "mlp"
     image_shape: tuple[int, int, int] = (1, 28, 28)
-    hidden: tuple[int, ...] = (400,)
+    hidden: tuple[int, ...] = DEFAULT_HIDDEN
     latent: int = 20
     likelihood: str = "bernoulli"
     conv_channels: tuple[int, int] = field(default=(32, 64))
@@ -52,6 +56,14 @@ class ModelConfig:
             if h % 4 or w % 4:
                 raise ConfigError(f"arch 'conv' needs image height and width divisible by 4; got {h}x{w} "
                                   "(use arch 'mlp', or resize the images)", setting="arch")
+        if self.arch == "linear":
+            if self.likelihood != "gaussian":
+                raise ConfigError(f"likelihood must be gaussian for arch 'linear' (a linear decoder's mean is "
+                                  f"unbounded, not a probability); got {self.likelihood!r}", setting="likelihood")
+            if self.hidden != DEFAULT_HIDDEN:
+                raise ConfigError(f"hidden={','.join(map(str, self.hidden))} would be ignored: arch 'linear' has "
+                                  "no hidden layers (one linear map each way); drop it or use arch 'mlp'",
+                                  setting="hidden")
 
     def to_dict(self) -> dict:
         return asdict(self)

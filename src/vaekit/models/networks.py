@@ -83,3 +83,43 @@ class ConvDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
+
+
+class LinearEncoder(nn.Module):
+    """The linear VAE's encoder: m = A x + c, and a log-variance σ that does not depend on x.
+
+    x: (B, C, H, W) -> (B, 2·latent) = [m, σ] (``variational``), or (B, latent) = m.  σ is one
+    learned vector (latent,), repeated for every example, as in Lucas et al. (2019, "Don't
+    blame the ELBO"): for a linear-Gaussian model the true posterior p(z|x) has covariance
+    (I + WᵀW/s²)⁻¹, the same for every x, so a per-example σ would only add parameters that
+    the optimum does not use.
+    """
+
+    def __init__(self, image_shape, latent, variational=True):
+        super().__init__()
+        self.code = nn.Linear(math.prod(image_shape), latent)                       # A, c
+        self.log_var = nn.Parameter(torch.zeros(latent)) if variational else None   # σ, (latent,)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = self.code(x.flatten(1))                                                 # (B, latent)
+        if self.log_var is None:
+            return m
+        return torch.cat([m, self.log_var.expand_as(m)], dim=-1)
+
+
+class LinearDecoder(nn.Module):
+    """The linear VAE's decoder: the mean W z + b of p(x|z), and one noise log-variance log s².
+
+    z: (B, latent) -> (B, *out_shape), the mean (identity output: no sigmoid, the data need
+    not lie in [0, 1]).  ``log_var`` is a scalar: the noise is isotropic, s² I, as in
+    probabilistic PCA (Tipping & Bishop 1999), whose log p(x) is then N(x; b, W Wᵀ + s² I).
+    """
+
+    def __init__(self, latent, out_shape):
+        super().__init__()
+        self.out_shape = tuple(out_shape)
+        self.mean = nn.Linear(latent, math.prod(out_shape))    # W, b
+        self.log_var = nn.Parameter(torch.zeros(()))            # log s²
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.mean(z).view(-1, *self.out_shape)

@@ -19,13 +19,13 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.distributions import Bernoulli, Distribution, Independent, Normal
+from torch.distributions import Bernoulli, Distribution, Independent, LowRankMultivariateNormal, Normal
 
 from ..errors import VaekitError
 from ..objectives.elbo import ElboTerms, kl_standard_normal, reparameterize
 from ..validate import integer, positive_int
 from .config import ModelConfig
-from .networks import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from .networks import ConvDecoder, ConvEncoder, LinearDecoder, LinearEncoder, MLPDecoder, MLPEncoder
 
 
 class VAE(nn.Module):
@@ -36,6 +36,14 @@ class VAE(nn.Module):
     ``forward(x)`` (what ``model(x)`` runs) returns the one-sample ELBO terms per example,
     the quantity training maximises.  It is a ``DensityModel`` and a ``LatentVariableModel``
     (``models.protocol``): ``log_prob`` estimates log p(x) by importance sampling.
+
+    ``arch="linear"`` is the linear VAE of Lucas et al. (2019, "Don't blame the ELBO"):
+    q(z|x) = N(A x + c, diag exp(σ)) with σ one learned vector, p(x|z) = N(W z + b, s² I)
+    with one learned s².  Its optimum is probabilistic PCA, and its log p(x) is known in
+    closed form (``exact_log_prob``), so the ELBO, the importance-sampled estimate and the
+    exact value can be compared.  Of kind "ae" it is a plain linear autoencoder (with the
+    Gaussian reconstruction loss, its optimum spans the principal subspace, as PCA's;
+    Baldi & Hornik 1989); that has no P(x), exact or not.
     """
 
     log_prob_is_exact: ClassVar[bool] = False   # log_prob is an importance-sampled estimate
@@ -47,7 +55,10 @@ class VAE(nn.Module):
         enc_out = 2 * config.latent if config.kind == "vae" else config.latent
         # Gaussian p(x|z): the decoder emits a mean and a log-variance per pixel.
         dec_shape = (c * (2 if config.likelihood == "gaussian" else 1), h, w)
-        if config.arch == "mlp":
+        if config.arch == "linear":   # one linear map each way; the noise variances are parameters
+            self.encoder = LinearEncoder(config.image_shape, config.latent, variational=config.kind == "vae")
+            self.decoder = LinearDecoder(config.latent, config.image_shape)
+        elif config.arch == "mlp":
             self.encoder = MLPEncoder(config.image_shape, config.hidden, enc_out)
             self.decoder = MLPDecoder(config.latent, config.hidden, dec_shape)
         else:
@@ -67,6 +78,11 @@ class VAE(nn.Module):
     def is_variational(self) -> bool:
         return self.config.kind == "vae"
 
+    @property
+    def has_exact_log_prob(self) -> bool:
+        """Whether ``exact_log_prob`` is available: for the linear VAE (arch "linear", kind "vae") only."""
+        return self.config.arch == "linear" and self.is_variational
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (B, C, H, W) float in [0, 1] -> m: (B, latent), log_var: (B, latent) or None."""
         out = self.encoder(x)
@@ -85,7 +101,10 @@ class VAE(nn.Module):
         importance sampling (``forward``, ``log_likelihood``), whose inputs are known good.
         """
         out = self.decoder(z)
-        if self.config.likelihood == "bernoulli":
+        if self.config.arch == "linear":   # out is the mean W z + b itself; one noise scale s for every pixel
+            scale = torch.exp(0.5 * self.decoder.log_var).expand_as(out)
+            base = Normal(out, scale, validate_args=validate)
+        elif self.config.likelihood == "bernoulli":
             base = Bernoulli(logits=out, validate_args=validate)
         else:
             mean_logit, log_var = out.chunk(2, dim=1)
@@ -143,6 +162,27 @@ class VAE(nn.Module):
 
         check_input(self, x)
         return log_px(self, x, k=k, batch_size=batch_size, generator=generator)
+
+    def exact_log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """The exact log p(x) of the linear VAE per example: x (N, C, H, W) -> (N,), nats, x's dtype.
+
+        z ~ N(0, I) and x = W z + b + s·ε make x ~ N(b, W Wᵀ + s² I) (probabilistic PCA;
+        Tipping & Bishop 1999), scored in float64 by ``LowRankMultivariateNormal``, which uses
+        the low rank of W Wᵀ (Woodbury) instead of factorising the D x D covariance.  Gradients
+        flow (it can be maximised directly).  Needs arch "linear" and kind "vae"
+        (``has_exact_log_prob``); any other model raises VaekitError.
+        """
+        if not self.has_exact_log_prob:
+            what = "a plain autoencoder (no P(x))" if self.config.arch == "linear" else f"arch {self.config.arch!r}"
+            raise VaekitError(f"the exact log p(x) needs arch 'linear' and kind 'vae'; this model is {what} "
+                              "(log_prob estimates it by importance sampling for any VAE)")
+        from ..eval.report import check_input   # eval builds on models: imported here to avoid a cycle
+
+        check_input(self, x)
+        w, b = self.decoder.mean.weight.double(), self.decoder.mean.bias.double()     # (D, L), (D,)
+        noise_var = torch.exp(self.decoder.log_var.double()).expand_as(b)               # s², (D,)
+        p_x = LowRankMultivariateNormal(b, cov_factor=w, cov_diag=noise_var)            # N(b, W Wᵀ + s² I)
+        return p_x.log_prob(x.flatten(1).double()).to(x.dtype)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -37,7 +37,8 @@ class TrainConfig:
                                    metavar="DIR")
     image_size: int | None = setting(None, "resize every image to N x N", metavar="N")
     model: str = setting("vae", "vae (default) or ae, the plain autoencoder", choices=MODEL_KINDS)
-    arch: str = setting("mlp", "mlp (default) or conv", choices=ARCHS)
+    arch: str = setting("mlp", "mlp (default), conv, or linear (probabilistic PCA's model, with an exact "
+                               "log p(x); needs likelihood gaussian, no --hidden)", choices=ARCHS)
     hidden: tuple[int, ...] = setting((400,), "hidden layer widths, e.g. 400 (default) or 512,256", metavar="W[,W...]")
     latent: int = setting(20, "size of the code z (default 20)")
     likelihood: str = setting("auto", "bernoulli, gaussian, or auto (default: gaussian for frey, else bernoulli)",
@@ -108,6 +109,14 @@ class TrainConfig:
         if self.objective == "iwae" and kl_settings:
             raise ConfigError(f"{', '.join(kl_settings)} would be ignored: they weigh the KL term of "
                               "objective=elbo; the IWAE bound has none", setting=kl_settings[0].split("=")[0])
+        if self.arch == "linear":
+            if self.hidden != TrainConfig.hidden:
+                raise ConfigError(f"hidden={','.join(map(str, self.hidden))} would be ignored: arch=linear has no "
+                                  "hidden layers (one linear map each way); drop it or use arch=mlp", setting="hidden")
+            if self.resolved_likelihood() != "gaussian":
+                got = repr(self.likelihood) + (f" (bernoulli for {self.data})" if self.likelihood == "auto" else "")
+                raise ConfigError(f"likelihood must be gaussian for arch=linear (a linear decoder's mean is "
+                                  f"unbounded, not a probability); got {got}", setting="likelihood")
         _refuse_unused_data_dir(self.data, self.data_dir)
         if self.log_px_every == 0 and self.log_px_k != 100:
             raise ConfigError(f"log_px_k={self.log_px_k} would be ignored: log_px_every=0 turns the estimate off",

@@ -49,10 +49,16 @@ def check_network(model_config, batch_size: int, device: torch.device) -> int:
     from ..models import VAE
 
     params = parameter_count(VAE, model_config)
-    widths = sum(model_config.hidden) * 2 + 2 * model_config.latent + 4 * math.prod(model_config.image_shape)
+    linear = model_config.arch == "linear"   # no hidden layers: its ``hidden`` is an unused default
+    hidden = () if linear else model_config.hidden
+    widths = sum(hidden) * 2 + 2 * model_config.latent + 4 * math.prod(model_config.image_shape)
     need = 16 * params + 4 * 4 * batch_size * widths
-    _refuse(f"a model of {params:,} parameters (hidden={','.join(map(str, model_config.hidden))}, "
-            f"latent={model_config.latent})", need, device, "hidden", "lower --hidden or --latent")
+    if linear:
+        _refuse(f"a model of {params:,} parameters (arch=linear, latent={model_config.latent})", need, device,
+                "latent", "lower --latent")
+    else:
+        _refuse(f"a model of {params:,} parameters (hidden={','.join(map(str, hidden))}, "
+                f"latent={model_config.latent})", need, device, "hidden", "lower --hidden or --latent")
     return params
 
 

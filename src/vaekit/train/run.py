@@ -100,8 +100,10 @@ def fit(cfg: TrainConfig, out: str | Path | RunDir | None = None, *, resume: boo
     """Train an AE or VAE (or, with ``resume``, continue the run in ``out``); returns (model, history).
 
     history: one dict per epoch (``epoch``, ``train_loss``, ``val_loss`` = val -ELBO,
-    ``val_recon``, ``val_kl``, ``seconds``, and every ``log_px_every`` epochs ``val_log_px``;
-    nats per example).  ``progress(iterable, epoch)`` may wrap the step loop (a progress bar);
+    ``val_recon``, ``val_kl``, ``seconds``, ``val_seconds``, every ``log_px_every`` epochs
+    ``val_log_px`` (importance-sampled), and every epoch ``val_log_px_exact`` where the model
+    has an exact log p(x) (``VAE.has_exact_log_prob``: arch linear, kind vae); nats per
+    example).  ``progress(iterable, epoch)`` may wrap the step loop (a progress bar);
     ``on_epoch(record)`` is called once the epoch's checkpoint is on disk.  A non-finite
     training or validation loss raises TrainingDiverged before that epoch's checkpoint.
     ``prepared``: what ``prepare(cfg)`` returned, if the caller checked before making ``out``.
@@ -175,7 +177,11 @@ def _check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
 
 @torch.no_grad()
 def validate(model, val_x: torch.Tensor, cfg: TrainConfig, epoch: int, device) -> dict:
-    """Val negative ELBO (and, every ``log_px_every`` epochs, log p(x) with k = log_px_k), nats."""
+    """Val negative ELBO (and, every ``log_px_every`` epochs, log p(x) with k = log_px_k), nats.
+
+    A model with an exact log p(x) (the linear VAE) also gets it every epoch, ``val_log_px_exact``:
+    one pass over the val set in closed form, cheap next to the estimate.
+    """
     model.eval()
     start = time.perf_counter()
     # A fresh generator per epoch: validation never disturbs the training random stream.
@@ -186,5 +192,7 @@ def validate(model, val_x: torch.Tensor, cfg: TrainConfig, epoch: int, device) -
         due = cfg.log_px_every and cfg.model == "vae" and (epoch % cfg.log_px_every == 0 or epoch == cfg.epochs)
         if due:
             record["val_log_px"] = log_px(model, val_x, k=cfg.log_px_k, generator=g).mean().item()
+        if model.has_exact_log_prob:
+            record["val_log_px_exact"] = model.exact_log_prob(val_x).double().mean().item()
     record["val_seconds"] = time.perf_counter() - start
     return record

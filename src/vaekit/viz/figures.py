@@ -20,8 +20,13 @@ from .grids import interpolations_png, reconstructions_png, samples_png
 
 @torch.no_grad()
 def vae_figures(model, test, history: list[dict], seed: int = 0, title: str = "") -> dict[str, bytes]:
-    """Figures of a trained AE/VAE; ``test`` is a ``vaekit.data.Dataset`` (its first 32 images are shown)."""
+    """Figures of a trained AE/VAE; ``test`` is a ``vaekit.data.Dataset`` (its first 32 images are shown).
+
+    Continuous data (points, not images: ``spiral``, ``linear-gaussian``) gets only the curves.
+    """
     model.eval()
+    if test.continuous:
+        return {"curves.png": curves_png(history, title=title)} if history else {}
     device = next(model.parameters()).device
     g = torch.Generator(device=device).manual_seed(seed)
     figures = {"samples.png": samples_png(model.sample(64, generator=g).cpu())}

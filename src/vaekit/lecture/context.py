@@ -1,0 +1,117 @@
+"""What a section works with: its runs, the device, and where its figures and numbers go.
+
+A section module (``lecture.sections.*``) has ``ID``, ``TITLE``, ``CLAIM``, ``METHOD`` and
+``run(ctx) -> Section``; it asks ``ctx.train(name)`` for the runs it needs (``plan``),
+computes its numbers with ``vaekit.eval`` functions, draws with ``vaekit.viz`` and hands the
+PNG bytes to ``ctx.figure``.  Figures are stored under their content's hash
+(``figures/<name>.<hash>.png``): writing a new report never touches a file the current page
+shows, so the page can switch atomically at the end (``report.build``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .. import atomic
+from ..errors import RunDirError
+from ..fileio import write_error
+from .cache import RunCache, Trained
+from .plan import Plan
+
+FIGURES = "figures"
+
+
+@dataclass
+class Section:
+    """One section's part of ``summary.json`` (see ``report`` for the whole file)."""
+
+    id: str
+    number: int
+    title: str
+    claim: str
+    method: str
+    figures: list[dict] = field(default_factory=list)
+    tables: list[dict] = field(default_factory=list)
+    numbers: dict[str, dict] = field(default_factory=dict)
+    conclusion: str = ""
+    runs: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def number_of(self, key: str):
+        return self.numbers[key]["value"]
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("id", "number", "title", "claim", "method", "figures", "tables",
+                                              "numbers", "conclusion", "runs", "seconds")}
+
+
+class Context:
+    """Shared by the sections of one ``vaekit lecture`` call."""
+
+    def __init__(self, out: Path, plan: Plan, cache: RunCache, device: torch.device):
+        self.out, self.plan, self.cache, self.device = out, plan, cache, device
+        self._runs = plan.runs()
+        self._used: list[str] = []
+        self.written: set[str] = set()   # figure files (relative paths) this report uses
+
+    def train(self, name: str) -> Trained:
+        """The finished run ``name`` of the plan (trained now unless cached); remembered for
+        the section's ``runs`` list."""
+        if name not in self._runs:
+            raise KeyError(f"unknown lecture run {name!r}; the plan has {', '.join(self._runs)}")
+        trained = self.cache.get(name, self._runs[name])
+        self._used.append(str(trained.path.relative_to(self.out)))
+        return trained
+
+    def generator(self, offset: int = 0) -> torch.Generator:
+        """A fresh generator on the lecture's device, seeded from ``--seed`` (+ ``offset``)."""
+        return torch.Generator(device=self.device).manual_seed(self.plan.seed + offset)
+
+    def start(self, module) -> Section:
+        """A new, empty section from a section module's ``ID``, ``NUMBER``, ``TITLE``, ``CLAIM``, ``METHOD``."""
+        self._used = []
+        self._start = time.perf_counter()
+        return Section(id=module.ID, number=module.NUMBER, title=module.TITLE, claim=module.CLAIM,
+                       method=module.METHOD)
+
+    def finish(self, section: Section) -> Section:
+        section.runs = list(dict.fromkeys(self._used))
+        section.seconds = time.perf_counter() - self._start
+        return section
+
+    def figure(self, section: Section, name: str, png: bytes, caption: str, alt: str,
+               width: int | None = None) -> None:
+        """Store a figure (PNG bytes) and add it to ``section``; ``width``: display width, CSS px."""
+        digest = hashlib.sha256(png).hexdigest()[:10]
+        rel = f"{FIGURES}/{name}.{digest}.png"
+        path = self.out / rel
+        try:
+            path.parent.mkdir(exist_ok=True)
+            if not path.exists():
+                atomic.write_bytes(path, png)
+        except OSError as e:
+            raise RunDirError(write_error(path, e)) from None
+        self.written.add(rel)
+        entry = {"file": rel, "caption": caption, "alt": alt}
+        if width is not None:
+            entry["width"] = width
+        section.figures.append(entry)
+
+
+def number(section: Section, key: str, value, unit: str, label: str) -> None:
+    """Record a measured number (a float, int or None) with its unit and what it is."""
+    if isinstance(value, torch.Tensor):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        value = None   # strict JSON; the page shows "–"
+    section.numbers[key] = {"value": value, "unit": unit, "label": label}
+
+
+def table(section: Section, caption: str, columns: list[str], rows: list[list]) -> None:
+    section.tables.append({"caption": caption, "columns": list(columns), "rows": [list(r) for r in rows]})

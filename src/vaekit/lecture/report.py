@@ -1,0 +1,155 @@
+"""``build(plan, out)``: run the five sections and write ``out/summary.json`` and ``out/index.html``.
+
+The report folder::
+
+    out/.vaekit-lecture     marks the folder as a lecture report (written first)
+    out/.lock               one writer at a time (``rundir.lock``)
+    out/runs/<name>-<id>/   the runs the sections trained (``cache``), reused by the next call
+    out/figures/*.png       the figures, named by content (``context.Context.figure``)
+    out/summary.json        every number the page shows, with units (written at the end)
+    out/index.html          the page (written last, atomically: the old page stays whole until then)
+
+summary.json: ``format``, ``vaekit_version``, ``torch_version``, ``created``, ``settings`` (the
+plan), ``seconds``, and ``sections``: one ``context.Section`` dict each (``id``, ``number``,
+``title``, ``claim``, ``method``, ``figures``, ``tables``, ``numbers`` = {key: {value, unit,
+label}}, ``conclusion``, ``runs``, ``seconds``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import atomic
+from ..errors import DataError, RunDirError
+from ..fileio import write_error
+from ..jsonio import dumps
+from ..rundir import check_path
+from ..rundir.lock import RunLock
+from .plan import Plan
+
+FORMAT = "vaekit-lecture/1"
+MARKER = ".vaekit-lecture"
+SECTIONS = ("moon", "variance", "mixture", "bound", "problems")   # modules of lecture.sections, in order
+# What the image sections need of the image data (the moon and the 2-D density are generated).
+MIN_IMAGES = {"train": (100, "3 (mixtures of up to 50 components) and 5 (nearest training images)"),
+              "val": (10, "4 (log p(x) and the bound per epoch)"),
+              "test": (32, "2, 3 and 5 (test images, their codes and nearest-training distances)")}
+
+
+def check_out(out) -> Path:
+    """The report folder ``out``, made if absent; RunDirError if it holds something else or is unwritable."""
+    path = check_path(out)
+    if path.exists() and not path.is_dir():
+        raise RunDirError(f"{path}: is a file; --out must be a folder for the report")
+    if path.is_dir() and not (path / MARKER).is_file():
+        others = sorted(p.name for p in path.iterdir())
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise RunDirError(f"{path}: holds something other than a lecture report ({shown}); "
+                              "choose an empty or new --out")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not (path / MARKER).is_file():
+            atomic.write_text(path / MARKER, dumps({"format": FORMAT}) + "\n")
+    except OSError as e:
+        raise RunDirError(write_error(path / MARKER, e)) from None
+    return path
+
+
+def check_data(plan: Plan) -> None:
+    """One-line errors, before anything trains, for image data the sections cannot use."""
+    from ..data import load
+
+    for split, (need, sections) in MIN_IMAGES.items():
+        ds = load(plan.data, split, data_dir=plan.data_dir)
+        if ds.continuous:
+            raise DataError(f"{plan.data}: the lecture's image sections need images; got continuous data of "
+                            f"shape {ds.image_shape}")
+        if len(ds) < need:
+            raise DataError(f"{plan.data}: the {split} split has {len(ds)} images; section(s) {sections} need "
+                            f"at least {need}")
+
+
+def build(plan: Plan, out, listener=None, command: list[str] | None = None,
+          sections: tuple[str, ...] = SECTIONS) -> dict:
+    """Run every section (training what is not cached) and write the report; returns the summary.
+
+    ``sections``: a subset of SECTIONS, in order (for developing one section; the command runs all).
+
+    ``listener`` hears progress (all optional): ``report_started(path)`` (once the folder is
+    checked and locked), ``section_started(number, title)``,
+    ``section_finished(section)``, and the runs' ``run_started/run_step/run_finished``
+    (``cache.RunCache``).
+    """
+    from ..device import resolve_device
+    from .cache import RunCache
+    from .context import FIGURES, Context
+    from .page import write_page
+
+    start = time.perf_counter()
+    device = resolve_device(plan.device)
+    plan.runs()            # every setting checked (ConfigError) before anything is written
+    check_data(plan)
+    path = check_out(out)
+    lock = _lock(path)
+    _tell(listener, "report_started", path)
+    try:
+        ctx = Context(path, plan, RunCache(path / "runs", device, listener, command), device)
+        done = []
+        for name in sections:
+            if name not in SECTIONS:
+                raise ValueError(f"unknown section {name!r}; expected some of {', '.join(SECTIONS)}")
+            module = importlib.import_module(f".sections.{name}", __package__)
+            _tell(listener, "section_started", module.NUMBER, module.TITLE)
+            section = ctx.finish(module.run(ctx))
+            done.append(section.to_dict())
+            _tell(listener, "section_finished", section)
+        import torch
+
+        from .. import __version__
+        summary = {"format": FORMAT, "vaekit_version": __version__, "torch_version": torch.__version__,
+                   "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   "settings": {**plan.settings(), "device": str(device)},
+                   "seconds": time.perf_counter() - start, "sections": done}
+        try:
+            atomic.write_text(path / "summary.json", dumps(summary, indent=2) + "\n")
+            write_page(summary, path)
+        except OSError as e:
+            raise RunDirError(write_error(path / "index.html", e)) from None
+        _remove_unused_figures(path / FIGURES, ctx.written)
+    finally:
+        lock.release()
+    return summary
+
+
+def read_summary(out) -> dict:
+    """The summary.json of a report folder."""
+    return json.loads((Path(out) / "summary.json").read_text(encoding="utf-8"))
+
+
+def _remove_unused_figures(folder: Path, used: set[str]) -> None:
+    """Figures of earlier reports (the page no longer shows them)."""
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if f"{folder.name}/{entry.name}" not in used and entry.suffix == ".png" and entry.is_file():
+            entry.unlink(missing_ok=True)
+
+
+def _lock(path: Path) -> RunLock:
+    try:
+        return RunLock(path).acquire()
+    except RunDirError as e:
+        raise RunDirError(str(e).replace("writing this run", "writing this report")) from None
+    except OSError as e:
+        raise RunDirError(write_error(path / ".lock", e)) from None
+
+
+def _tell(listener, event: str, *args) -> None:
+    method = getattr(listener, event, None)
+    if method is not None:
+        method(*args)

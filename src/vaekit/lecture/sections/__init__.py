@@ -1,0 +1,7 @@
+"""The lecture's five sections, one module each (``report.SECTIONS`` gives the order).
+
+Each module has ``NUMBER``, ``ID``, ``TITLE``, ``CLAIM`` (the lecture's claim, in English with
+its symbols m, σ, e, c), ``METHOD`` (how the experiment tests it), ``run(ctx) -> Section``
+and ``conclusion(numbers) -> str``: the closing sentences, computed from the measured
+numbers so that they can never contradict them.
+"""

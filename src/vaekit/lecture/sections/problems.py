@@ -1,0 +1,189 @@
+"""Section 5, problems of VAE: blurry samples, and are they copies of the training images?
+
+Run: ``image-vae`` (plan.py), the VAE on the image data (digits by default; ``--data mnist``).
+Sharpness: ``eval.sharpness``; nearest training images: ``eval.nearest``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import torch
+from torch.distributions import Bernoulli
+
+from ...data import load
+from ...eval.nearest import nearest_images
+from ...eval.sharpness import gradient_magnitude, laplacian_variance
+from ...viz.problems import Pairs, distance_hist_png, mean_vs_draws_png, pairs_png
+from ..context import number, table
+
+NUMBER = 5
+ID = "problems"
+TITLE = "Problems of VAE: blurry, and copying"
+CLAIM = (
+    "A VAE is trained to make its output as close as possible to the images of the database; it is "
+    "never asked to make a new image. So its samples may be no more than the training images again, or "
+    "blends (linear combinations) of them. And what it shows for a code z is the mean E[x|z] of a "
+    "decoder whose pixels are independent given z: where several images share the noise around a code "
+    "m, that mean averages them, and comes out blurry."
+)
+TEST_IMAGES = 1000     # the first test images (all of them when the split is smaller)
+MIN_SAMPLES = 64       # at least this many prior samples, however small the test split
+SHOWN = 16             # samples (and test images) shown beside their nearest training image
+CODES, DRAWS = 4, 5    # the mean-vs-draws figure: codes z, and draws x ~ p(x|z) per code
+NEAR = 0.05            # "near-copy": closer to a training image than the closest 5 % of test images are
+METHOD = (
+    f"We take the VAE trained on the image data (the same run as the variance section's 'with KL') and "
+    f"compare three kinds of images, all with pixels in [0, 1]: held-out test images (the first "
+    f"{TEST_IMAGES:,}, or the whole test split when it is smaller; stored pixel / 255), their "
+    f"reconstructions (the mean image decoded from the code m), and as many prior samples (at least "
+    f"{MIN_SAMPLES}: the mean image E[x|z] decoded from z ~ N(0, I), which is what VAE samples usually show)."
+    f"\n\n"
+    f"Blur: two standard sharpness measures per image, averaged over the images: the mean gradient "
+    f"magnitude (forward differences, pixel value per pixel) and the variance of the 4-neighbour "
+    f"Laplacian ((pixel value)²); both are larger for sharper images. We also score one draw x ~ p(x|z) "
+    f"at each sample's code: if the draws are sharp where the means are not, the blur comes from showing "
+    f"the mean of a pixelwise-independent decoder.\n\n"
+    f"Copying: for every sample, test image and reconstruction, the RMS pixel distance to its nearest "
+    f"image in the whole training split (an exhaustive search, chunked). Test images are new images of "
+    f"the same kind: if samples were much closer to the training images than test images are, the model "
+    f"would be copying. Reconstructions are equally blurred but, being of test images, are no copies: "
+    f"they show how much of a difference the blur alone makes. We report the medians, the fraction of "
+    f"samples closer than the median test image (about 50 % for samples that are like test images) and "
+    f"the fraction closer than the closest {NEAR:.0%} of test images (near-copies; about {NEAR:.0%} if "
+    f"none)."
+)
+
+
+def run(ctx):
+    section = ctx.start(sys.modules[__name__])
+    model = ctx.train("image-vae").model
+    plan = ctx.plan
+    train = load(plan.data, "train", data_dir=plan.data_dir)
+    test = load(plan.data, "test", data_dir=plan.data_dir)
+    n = min(TEST_IMAGES, len(test))
+    n_samples = max(n, MIN_SAMPLES)
+    data = test.images[:n].to(ctx.device).float().div(255)                   # (n, C, H, W) in [0, 1]
+    g = ctx.generator(5)
+    with torch.no_grad():
+        recon = model.reconstruct(test.model_input(model.likelihood, ctx.device)[:n])
+        z = torch.randn(n_samples, model.latent_dim, generator=g, device=ctx.device)
+        p = model.decode(z)
+        samples, draws = p.mean, _draw(p, g).clamp(0, 1)                    # (n_s, C, H, W) each
+        shown_z = z[:CODES].repeat_interleave(DRAWS, 0)                      # (CODES·DRAWS, L)
+        shown_draws = _draw(model.decode(shown_z), g).clamp(0, 1)
+
+    kinds = {"test images": data, "reconstructions": recon, "prior samples (means)": samples,
+             "draws from p(x|z)": draws}
+    keys = {"test images": "data", "reconstructions": "recon", "prior samples (means)": "samples",
+            "draws from p(x|z)": "draws"}
+    rows = []
+    for label, images in kinds.items():
+        grad, lap = gradient_magnitude(images).mean(), laplacian_variance(images).mean()
+        number(section, f"grad_{keys[label]}", grad, "pixel value per pixel", f"mean gradient magnitude: {label}")
+        number(section, f"lap_{keys[label]}", lap, "(pixel value)²", f"variance of the Laplacian: {label}")
+        rows.append([label, len(images), grad.item(), lap.item()])
+    number(section, "grad_ratio", section.number_of("grad_samples") / max(section.number_of("grad_data"), 1e-12),
+           "×", "mean gradient magnitude of the samples over the data's")
+    table(section, "Sharpness, mean over the images (larger is sharper; pixels in [0, 1])",
+          ["images", "count", "mean gradient magnitude (pixel value / pixel)", "variance of the Laplacian"], rows)
+
+    queries = torch.cat([samples, data, recon])
+    dist, index = nearest_images(queries, train.images)
+    d_samples, d_test, d_recon = dist[:n_samples], dist[n_samples:n_samples + n], dist[n_samples + n:]
+    median_test = d_test.median()
+    near = torch.quantile(d_test, NEAR)
+    for key, d, what in (("samples", d_samples, "prior samples"), ("test", d_test, "test images"),
+                         ("recon", d_recon, "reconstructions of test images")):
+        number(section, f"near_median_{key}", d.median(), "RMS pixel distance",
+               f"{what}: median distance to the nearest training image")
+    number(section, "near_closer", 100 * (d_samples < median_test).float().mean(), "%",
+           "samples closer to a training image than the median test image")
+    number(section, "near_copies", 100 * (d_samples < near).float().mean(), "%",
+           f"samples closer than the closest {NEAR:.0%} of test images (near-copies)")
+    number(section, "n_train", len(train), "images", "training images searched")
+    number(section, "n_test", n, "images", "test images (and reconstructions)")
+    number(section, "n_samples", n_samples, "images", "prior samples")
+
+    nearest = train.images[index.cpu()].float().div(255)
+    shown_test = n_samples + torch.arange(min(SHOWN, n))
+    ctx.figure(section, "problems-nearest", pairs_png([
+        Pairs("prior samples (mean images) | nearest training image", samples[:SHOWN].cpu(), nearest[:SHOWN],
+              d_samples[:SHOWN]),
+        Pairs("test images | nearest training image", data[:SHOWN].cpu(), nearest[shown_test], d_test[:SHOWN]),
+    ]), "Left: prior samples (the mean image E[x|z], z ~ N(0, I)), each beside its nearest training image in "
+        "pixel space; right: real held-out test images, each beside theirs. d: RMS pixel distance (pixels "
+        "in [0, 1]).",
+        "Pairs of images: samples and test images, each next to its nearest training image.", width=900)
+    ctx.figure(section, "problems-distances", distance_hist_png(
+        {"prior samples": d_samples, "test images": d_test, "test reconstructions": d_recon}, len(train)),
+        "Distribution of the distance to the nearest training image, for prior samples, held-out test "
+        "images and the test images' reconstructions; dashed lines: medians.",
+        "Histograms of nearest-training-image distances for samples, test images and reconstructions.", width=700)
+    ctx.figure(section, "problems-mean-vs-draws", mean_vs_draws_png(
+        samples[:CODES].cpu(), shown_draws.view(CODES, DRAWS, *samples.shape[1:]).cpu(), model.likelihood),
+        "For a few codes z ~ N(0, I): the mean image E[x|z] that samples usually show (left), and draws x "
+        "from p(x|z) at the same code. The decoder's pixels are independent given z: a draw is sharp but "
+        "speckled, the mean is smooth and blurred.",
+        "Rows of images: a blurry mean image followed by noisy draws from the decoder at the same code.",
+        width=600)
+    section.conclusion = conclusion(section.numbers)
+    return section
+
+
+def _draw(p, generator: torch.Generator) -> torch.Tensor:
+    """One draw x ~ p(x|z) of a decoder's distribution (Independent Bernoulli or Normal), seeded."""
+    base = p.base_dist
+    if isinstance(base, Bernoulli):
+        return torch.bernoulli(base.probs, generator=generator)
+    noise = torch.randn(base.loc.shape, generator=generator, device=base.loc.device)
+    return base.loc + base.scale * noise
+
+
+def conclusion(numbers: dict) -> str:
+    """Sentences from the measured numbers ({key: {"value": ...}}), saying what they show."""
+    def v(key):
+        return numbers[key]["value"]
+
+    gd, gr, gs, gdr = v("grad_data"), v("grad_recon"), v("grad_samples"), v("grad_draws")
+    ld, ls = v("lap_data"), v("lap_samples")
+    out = []
+    if gs < 0.9 * gd:
+        out.append(f"The samples are blurrier than the data: mean gradient magnitude {gs:.3f} against {gd:.3f} "
+                   f"({gs / gd:.0%} of the data's), variance of the Laplacian {ls:.3f} against {ld:.3f}; the "
+                   f"reconstructions score {gr:.3f}.")
+    else:
+        out.append(f"Unexpectedly, the samples are not blurrier than the data by the gradient measure: "
+                   f"{gs:.3f} against {gd:.3f} (variance of the Laplacian {ls:.3f} against {ld:.3f}).")
+    if gdr > gs:
+        out.append(f"A draw from p(x|z) at the same codes scores {gdr:.3f}, {gdr / max(gs, 1e-12):.1f}× the mean "
+                   f"image's: the blur is in the mean E[x|z] of a decoder whose pixels are independent given z, "
+                   f"not in the draws (which are sharp but speckled with independent pixel noise).")
+    else:
+        out.append(f"A draw from p(x|z) is no sharper than the mean image ({gdr:.3f} against {gs:.3f}).")
+
+    ms, mt, mr = v("near_median_samples"), v("near_median_test"), v("near_median_recon")
+    closer, copies = v("near_closer"), v("near_copies")
+    if ms < 0.9 * mt:
+        out.append(f"The samples are closer to their nearest training image than held-out test images are: "
+                   f"median {ms:.3f} against {mt:.3f} RMS; {closer:.0f} % of samples are closer than the median "
+                   f"test image (50 % if they were like test images), {copies:.0f} % closer than the closest "
+                   f"{NEAR:.0%} of test images.")
+        if mr <= 1.1 * ms:
+            out.append(f"But the test images' reconstructions, which are blurred the same way and are no copies, "
+                       f"are as close ({mr:.3f}): a smooth mean image is nearer in RMS distance to its neighbours "
+                       f"than a sharp image is, so the gap measures the blur more than copying.")
+        else:
+            out.append(f"Even the test images' reconstructions, blurred the same way, are farther ({mr:.3f}): the "
+                       f"samples stay near training images, the copying the lecture warns of.")
+    elif ms > 1.1 * mt:
+        out.append(f"The samples are farther from every training image than held-out test images are (median "
+                   f"{ms:.3f} against {mt:.3f} RMS; {closer:.0f} % closer than the median test image, "
+                   f"{copies:.0f} % near-copies): no sign of copying, rather images less like any real one "
+                   f"(reconstructions: {mr:.3f}).")
+    else:
+        out.append(f"The samples are about as far from their nearest training image as held-out test images "
+                   f"(median {ms:.3f} against {mt:.3f} RMS; {closer:.0f} % closer than the median test image, "
+                   f"{copies:.0f} % near-copies against {NEAR:.0%} expected): no sign of copying in pixel space "
+                   f"(reconstructions: {mr:.3f}).")
+    return " ".join(out)

@@ -1,0 +1,212 @@
+"""Section 3 (the finite and the infinite mixture): grid densities, held-out comparisons, figures, conclusion."""
+
+import math
+
+import pytest
+import torch
+
+from vaekit.eval.grid import (gaussian_draws, grid_mass, histogram_density, mean_and_se, mean_curve,
+                              nearest_distance, on_grid, paired_gap, square_grid)
+from vaekit.lecture.sections import mixture
+from vaekit.models.config import ModelConfig
+from vaekit.models.vae import build_model
+from vaekit.viz.density import Line, density_maps_png, loglik_vs_components_png
+
+PNG = b"\x89PNG"
+
+
+# ---- eval.grid ---------------------------------------------------------------------------------
+
+def test_square_grid_holds_the_cell_centres_row_major_with_y_as_row():
+    g = square_grid(2)
+    assert g.points.tolist() == [[0.25, 0.25], [0.75, 0.25], [0.25, 0.75], [0.75, 0.75]]
+    assert g.cell == 0.5 and g.cell_area == 0.25 and g.extent == (0.0, 1.0, 0.0, 1.0)
+    g = square_grid(4, lo=-1.0, hi=1.0)
+    assert g.points[:, 0].min().item() == pytest.approx(-0.75) and g.cell_area == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="lo < hi"):
+        square_grid(3, lo=1.0, hi=1.0)
+
+
+def test_on_grid_puts_x_along_columns_and_batches_without_changing_values():
+    g = square_grid(5)
+    values = on_grid(lambda p: p[:, 0] + 10 * p[:, 1], g, batch_size=3)       # 3 does not divide 25
+    centres = torch.arange(5, dtype=torch.float64) * 0.2 + 0.1
+    assert torch.allclose(values, centres[None, :] + 10 * centres[:, None], atol=1e-6)
+    assert values.dtype == torch.float64 and values.shape == (5, 5)
+    with pytest.raises(ValueError, match="one value per point"):
+        on_grid(lambda p: p[:1, 0], g, batch_size=25)
+
+
+def test_grid_mass_of_the_uniform_density_and_of_a_gaussian_is_one():
+    g = square_grid(200)
+    assert grid_mass(on_grid(lambda p: torch.zeros(len(p)), g), g) == pytest.approx(1.0, abs=1e-12)
+    normal = torch.distributions.Normal(torch.tensor([0.5, 0.5], dtype=torch.float64), 0.05)
+    log_p = on_grid(lambda p: normal.log_prob(p.double()).sum(1), g)
+    assert grid_mass(log_p, g) == pytest.approx(1.0, abs=1e-5)
+    # half of the Gaussian centred on the square's edge lies outside: mass 1/2
+    edge = torch.distributions.Normal(torch.tensor([0.0, 0.5], dtype=torch.float64), 0.05)
+    assert grid_mass(on_grid(lambda p: edge.log_prob(p.double()).sum(1), g), g) == pytest.approx(0.5, abs=1e-4)
+
+
+def test_histogram_density_counts_per_draw_and_per_unit_area():
+    g = square_grid(2)
+    x = torch.tensor([[0.1, 0.1], [0.9, 0.1], [0.9, 0.2], [2.0, 2.0], [1.0, 1.0]])
+    # 5 draws, cells of area 1/4: one draw is 1/(5/4) = 0.8 per unit area; (2, 2) is outside, (1, 1) in the last cell
+    assert torch.allclose(histogram_density(x, g), torch.tensor([[0.8, 1.6], [0.0, 0.8]], dtype=torch.float64))
+    assert (histogram_density(x, g).sum() * g.cell_area).item() == pytest.approx(4 / 5)
+
+
+def test_mean_and_se_and_the_paired_gap():
+    mean, se = mean_and_se(torch.tensor([1.0, 2.0, 3.0, 4.0]))
+    assert mean == pytest.approx(2.5) and se == pytest.approx(math.sqrt(5 / 3) / 2)
+    with pytest.raises(ValueError, match="at least 2"):
+        mean_and_se(torch.tensor([1.0]))
+    p = torch.tensor([-3.0, 1.0, 5.0, 0.5])
+    gap, gap_se = paired_gap(p - 0.5, p)            # a constant shift: no spread at all
+    assert gap == pytest.approx(-0.5) and gap_se == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="same examples"):
+        paired_gap(p[:3], p)
+
+
+def _constant_decoder_vae(likelihood="gaussian"):
+    """A 2-D VAE whose p(x|z) ignores z: N((0.5, 0.5), 0.1² I) (or Bernoulli(0.5))."""
+    model = build_model(ModelConfig(image_shape=(1, 1, 2), hidden=(8,), latent=1, likelihood=likelihood))
+    last = model.decoder.net[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()
+        if likelihood == "gaussian":
+            last.bias[2:] = math.log(0.01)     # outputs: 2 mean logits (sigmoid 0 = 0.5), then 2 log-variances
+    return model
+
+
+def test_gaussian_draws_sample_x_given_z_not_its_mean():
+    torch.manual_seed(0)
+    draws = gaussian_draws(_constant_decoder_vae(), 20000, torch.Generator().manual_seed(1)).reshape(-1, 2)
+    assert draws.mean(0).tolist() == pytest.approx([0.5, 0.5], abs=0.005)
+    assert draws.std(0).tolist() == pytest.approx([0.1, 0.1], rel=0.03)
+    again = gaussian_draws(_constant_decoder_vae(), 20000, torch.Generator().manual_seed(1)).reshape(-1, 2)
+    assert torch.equal(draws, again)
+    with pytest.raises(ValueError, match="Gaussian"):
+        gaussian_draws(_constant_decoder_vae("bernoulli"), 10)
+
+
+def test_mean_curve_decodes_the_prior_quantiles_in_order():
+    model = _constant_decoder_vae()
+    with torch.no_grad():                      # make the first mean logit equal to z: mean = sigmoid(z)
+        model.decoder.net[-1].weight.zero_()
+    lin = torch.nn.Linear(1, 4)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0], [0.0], [0.0], [0.0]]))
+        lin.bias.copy_(model.decoder.net[-1].bias)
+    model.decoder.net = torch.nn.Sequential(lin)
+    curve = mean_curve(model, 4).reshape(-1, 2)
+    z = torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor([0.125, 0.375, 0.625, 0.875]))
+    assert torch.allclose(curve[:, 0], torch.sigmoid(z), atol=1e-6)
+    assert torch.allclose(curve[:, 1], torch.full((4,), 0.5))
+    wide = build_model(ModelConfig(image_shape=(1, 1, 2), hidden=(8,), latent=2, likelihood="gaussian"))
+    with pytest.raises(ValueError, match="1-D code"):
+        mean_curve(wide)
+
+
+def test_nearest_distance():
+    a = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    b = torch.tensor([[0.0, 1.0], [6.0, 8.0], [3.0, 0.0]])
+    assert nearest_distance(a, b).tolist() == pytest.approx([1.0, 4.0])
+    with pytest.raises(ValueError, match="same dimension"):
+        nearest_distance(a, torch.zeros(2, 3))
+
+
+# ---- viz.density -------------------------------------------------------------------------------
+
+def test_figures_are_png():
+    g = square_grid(20)
+    values = on_grid(lambda p: -((p - 0.5) ** 2).sum(1) * 20, g).exp()
+    curve = torch.stack([torch.linspace(0, 1, 50), torch.linspace(0, 1, 50)], 1)
+    png = density_maps_png([("a", values), ("b", values), ("c", values, ("model's curve", curve))], g.extent, 1.0,
+                           "density per unit area", title="t", curve=curve)
+    assert png.startswith(PNG)
+    png = loglik_vs_components_png([1, 4, 16], [0.1, 0.5, 0.9], [0.01, 0.02, 0.01],
+                                   [Line("VAE", 0.7, 0.01, "tab:orange"), Line("truth", 1.0, 0.01, "black", ":")])
+    assert png.startswith(PNG)
+
+
+# ---- the conclusion ----------------------------------------------------------------------------
+
+def _numbers(gmm, vae, true=1.32, gaps=None, vae_gap=None, image=None, curve_dist=0.12):
+    """A made-up ``Section.numbers`` dict: gmm {M: mean log-lik}, vae mean; gaps default to (score − true)."""
+    v = {"true_ll": true, "true_se": 0.01, "vae_k": 64, "vae_ll": vae, "vae_k_check": 16,
+         "vae_ll_check": vae - 0.004, "vae_se": 0.01,
+         "vae_gap": vae - true if vae_gap is None else vae_gap, "vae_gap_se": 0.005, "mass_vae": 0.99,
+         "vae_coverage": curve_dist, "noise_std": 0.03}
+    for m, ll in gmm.items():
+        v[f"gmm{m}_ll"] = ll
+        v[f"gmm{m}_se"] = 0.01
+        v[f"gmm{m}_gap"] = (ll - true) if gaps is None else gaps[m]
+        v[f"gmm{m}_gap_se"] = 0.003
+    if image is not None:
+        (gll, gbpd), (vll, vbpd) = image
+        v.update({"image_gmm1_ll": gll - 40, "image_gmm1_bpd": gbpd + 1, "image_gmm10_ll": gll,
+                  "image_gmm10_bpd": gbpd, "image_vae_ll": vll, "image_vae_bpd": vbpd, "image_k": 500,
+                  "image_dims": 64, "image_latent": 8})
+    return {key: {"value": value, "unit": "", "label": ""} for key, value in v.items()}
+
+
+GMM = {1: 0.60, 4: 0.85, 16: 1.31, 64: 1.30}
+
+
+def test_conclusion_vae_between_the_mixtures():
+    text = mixture.conclusion(_numbers(GMM, 1.10))
+    assert "between the mixtures with M = 4 (0.85) and M = 16 (1.31)" in text
+    assert "about 16 components" in text
+    assert "No model exceeds the ceiling" in text
+    assert "the VAE with a 1-D latent 1.10 (importance sampled with k = 64: 1.100; with k = 16, 1.096)" in text
+
+
+def test_conclusion_vae_beats_every_mixture():
+    text = mixture.conclusion(_numbers({1: 0.6, 4: 0.85}, 1.10))
+    assert "beats every mixture tried, even M = 4 (by 0.25 nats)" in text
+
+
+def test_conclusion_vae_no_better_than_the_smallest_mixture_is_called_unexpected():
+    text = mixture.conclusion(_numbers(GMM, 0.55))
+    assert "Unexpectedly, even the smallest mixture, M = 1, scores at least as well as the VAE (0.60 vs 0.55)" in text
+    text = mixture.conclusion(_numbers({1: 0.6, 4: 0.5}, 0.55))     # not monotone: still the smallest
+    assert "Unexpectedly, even the smallest mixture, M = 1" in text and "between" not in text
+
+
+def test_conclusion_flags_a_model_above_the_ceiling_beyond_noise():
+    text = mixture.conclusion(_numbers(GMM, 1.10, gaps={1: -0.7, 4: -0.5, 16: 0.02, 64: -0.01}))
+    assert "The mixture with M = 16 scores above the true density by 0.020 nats, 6.7 standard errors" in text
+    assert "a bug" in text
+    assert "No model exceeds" not in text
+    # within noise (less than 2 paired standard errors): not flagged
+    text = mixture.conclusion(_numbers(GMM, 1.10, gaps={1: -0.7, 4: -0.5, 16: 0.004, 64: -0.01}))
+    assert "No model exceeds the ceiling beyond noise" in text and "above it" in text
+
+
+def test_conclusion_image_table_both_ways():
+    text = mixture.conclusion(_numbers(GMM, 1.1, image=((89.3, 5.99), (105.8, 5.62))))
+    assert "the VAE is better by 16.50 nats per image (0.370 bits/dim)" in text
+    assert "best diagonal mixture, M = 10, 89.30" in text and "code of 8 dimensions in place of 10" in text
+    assert "More components do not help" not in text
+    text = mixture.conclusion(_numbers(GMM, 1.1, image=((120.0, 5.0), (105.8, 5.62))))
+    assert "unexpectedly, the mixture is better by 14.20 nats per image" in text
+    numbers = _numbers(GMM, 1.1, image=((89.3, 5.99), (105.8, 5.62)))
+    numbers["image_gmm50_ll"] = {"value": 81.84, "unit": "", "label": ""}
+    numbers["image_gmm50_bpd"] = {"value": 6.15, "unit": "", "label": ""}
+    text = mixture.conclusion(numbers)
+    assert "More components do not help: M = 50 scores 81.84" in text
+
+
+def test_conclusion_says_whether_the_vae_curve_follows_the_spiral():
+    text = mixture.conclusion(_numbers(GMM, 0.75, curve_dist=0.12))
+    assert "on average 0.120 from the nearest of them, more than twice the data's noise σ = 0.03" in text
+    assert "has not unrolled the spiral" in text
+    text = mixture.conclusion(_numbers(GMM, 1.25, curve_dist=0.01))
+    assert "run along the spiral: a point of the spiral is on average 0.010 from the nearest" in text
+
+
+def test_conclusion_names_the_vae_once_when_it_is_the_closest_model():
+    text = mixture.conclusion(_numbers({1: 0.6, 4: 0.85}, 1.2))
+    assert "the closest model, the VAE, is 0.120 nats below it (paired standard error 0.005)." in text
