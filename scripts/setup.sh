@@ -2,7 +2,8 @@
 # Create .venv in the repo root and install vaekit into it.
 #   bash scripts/setup.sh          runtime dependencies
 #   bash scripts/setup.sh --test   and the test dependencies, and Debian's chromium (apt)
-#                                  for the browser tests of the lecture page
+#                                  for the browser tests of the lecture page, and Debian's
+#                                  Fashion-MNIST package for its loader's test
 # PyTorch's CPU wheel is installed first (torch==2.13.0): a bare `torch` requirement on a
 # machine without it would pull a multi-GB CUDA build.  Set VAEKIT_TORCH to install another
 # torch spec instead (e.g. a CUDA build on a GPU machine).
@@ -19,12 +20,16 @@ if [ "${1:-}" = "--test" ]; then
     # The browser tests drive Debian's chromium through Playwright (Playwright's own browser
     # download is not used): install it where it is missing, with a font that has the
     # lecture's symbols (σ, Σ, ∫, ‖) for screenshots.  Runtime installs never need apt.
-    if [ ! -x /usr/bin/chromium ]; then
+    # Debian's Fashion-MNIST package, for the test that reads it where Debian puts it.
+    packages=()
+    [ -x /usr/bin/chromium ] || packages+=(chromium chromium-driver fonts-dejavu-core)
+    [ -d /usr/share/datasets/fashion-mnist ] || packages+=(dataset-fashion-mnist)
+    if [ ${#packages[@]} -gt 0 ]; then
         sudo=()
         if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo=(sudo); fi
         export DEBIAN_FRONTEND=noninteractive
         "${sudo[@]}" apt-get update -q
-        "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-dejavu-core
+        "${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
     fi
 else
     pip install -e .

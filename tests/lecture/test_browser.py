@@ -3,7 +3,6 @@
 Needs Debian's chromium (``scripts/setup.sh --test`` installs it, so CI runs these).
 """
 
-from pathlib import Path
 
 import pytest
 from PIL import Image

@@ -39,17 +39,25 @@ def test_conclusion_when_the_vae_is_closer_and_in_order():
 def test_conclusion_says_when_the_expected_effect_did_not_appear():
     text = moon.conclusion(numbers(path_ae=0.06, path_vae=0.09, grid_ae=0.07, grid_vae=0.1,
                                    phase_back_vae=1, phase_jump_vae=0.25, phase_back_ae=0, phase_jump_ae=0.05))
-    assert "Unexpectedly, the AE's path decodes are no farther from a true moon than the VAE's: 0.060 against 0.090" in text
-    assert "Over the code plane (mean ± 2.5 std of each model's codes) the VAE's decodes are not closer to a moon either: 0.100 against 0.070" in text
-    assert "does not pass through the phases in order" in text and "1 step(s) back" in text
-    assert "The AE's nearest phases are in order too (largest step 0.05): on these data" in text
+    assert "Unexpectedly, the AE's path decodes are closer to a true moon than the VAE's: 0.060 against 0.090" in text
+    assert "Over the code plane (mean ± 2.5 std of each model's codes) the VAE's decodes are farther from a moon: 0.100 against 0.070" in text
+    assert "does not pass through the phases strictly in order" in text and "1 step(s) back" in text
+    assert "The AE's nearest phases are in order (largest step 0.05): on these data" in text
     assert "however" not in text
+
+
+def test_conclusion_calls_distances_within_five_percent_equal():
+    text = moon.conclusion(numbers(path_ae=0.065, path_vae=0.064, grid_ae=0.081, grid_vae=0.082))
+    assert "the two models' decodes are about equally far from a true moon: 0.064 for the VAE against 0.065" in text
+    assert "does not show on this path" in text
+    assert "the two are about equally far from a moon: 0.082 for the VAE against 0.081 for the AE" in text
+    assert "closer" not in text.split("On the grid")[0]
 
 
 def test_conclusion_ae_in_order_but_farther():
     text = moon.conclusion(numbers(phase_back_ae=0, phase_jump_ae=0.06, path_ae=0.08, grid_ae=0.07))
-    assert "the AE only 1.1× farther" in text
-    assert "Over the code plane (mean ± 2.5 std of each model's codes), however, the VAE's decodes are not closer to a moon: 0.080" in text
+    assert "the AE 1.1× farther" in text
+    assert "Over the code plane (mean ± 2.5 std of each model's codes) the VAE's decodes are farther from a moon: 0.080" in text
     assert "The AE's nearest phases are in order too (largest step 0.06), but its decodes are farther" in text
     assert "the worst is 0.200 from any true moon, the VAE's worst 0.090" in text
 

@@ -13,15 +13,15 @@ def add_parser(sub, parents):
         description="Train what the lecture's five sections need (AE vs VAE on moons, the variance constraint, "
                     "finite vs infinite mixtures, the bound vs log p(x), blur and copying), measure, and write "
                     "OUT/index.html (open it in a browser) and OUT/summary.json (every number, with units). "
-                    "Finished runs are cached in OUT/runs/: a second call reuses them. Time on a 2-core CPU: "
-                    "about 1 minute by default (embedded data), about 30 s with --quick; with --data mnist "
-                    "about 10 minutes (more with a slow disk or a busy machine).")
+                    "Finished runs are cached in OUT/runs/: a second call reuses them. Time on a 2-core CPU "
+                    "(measured): about 1.5 minutes by default (embedded data), under a minute with --quick, "
+                    "about 10 minutes with --data mnist (then about 35 s once cached).")
     p.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"report folder (default: {DEFAULT_OUT})")
     p.add_argument("--data", default="digits", metavar="DATA",
                    help="image data of sections 2-5: digits (default, embedded), mnist, fashion-mnist, frey, "
                         "or a path to images/.npy/.npz")
     p.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's files (mnist, fashion-mnist, frey)")
-    p.add_argument("--quick", action="store_true", help="the same sections, smaller and faster (about 30 s)")
+    p.add_argument("--quick", action="store_true", help="the same sections, smaller and faster (under a minute)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="auto (default: a CUDA GPU if PyTorch sees one), cpu or cuda")
     p.add_argument("--seed", default=0, type=_seed, help="random seed of every run (default 0)")

@@ -37,9 +37,13 @@ class Trained:
 
 
 def run_id(cfg: TrainConfig | GMMFitConfig) -> str:
-    """8 hex digits naming the settings (their JSON, sorted), ``device`` left out."""
+    """8 hex digits naming the settings (their JSON, sorted; ``device`` left out) and the vaekit
+    version, so a new release (whose models or generated data may differ) trains afresh."""
+    from .. import __version__
+
     settings = {k: v for k, v in cfg.to_dict().items() if k not in FORGET}
-    text = json.dumps({"kind": type(cfg).__name__, "settings": settings}, sort_keys=True, default=list)
+    text = json.dumps({"kind": type(cfg).__name__, "settings": settings, "vaekit": __version__},
+                      sort_keys=True, default=list)
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 

@@ -78,7 +78,11 @@ class GaussianMixture(nn.Module):
         if config.covariance == "diag":
             self.register_buffer("var", torch.ones(m, d, dtype=F64))
         else:
-            self.register_buffer("scale_tril", torch.eye(d, dtype=F64).repeat(m, 1, 1))
+            # zeros + a filled diagonal, not torch.eye: under the meta device (checkpoint loading) eye
+            # imports torch's compiler stack, a second or two per process
+            scale_tril = torch.zeros(m, d, d, dtype=F64)
+            scale_tril.diagonal(dim1=1, dim2=2).fill_(1)
+            self.register_buffer("scale_tril", scale_tril)
 
     @property
     def likelihood(self) -> str:

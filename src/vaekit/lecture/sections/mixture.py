@@ -43,7 +43,7 @@ CLAIM = (
 METHOD = (
     f"Part 1 uses 2-D data whose density vaekit knows: points along a spiral of {spiral.TURNS:g} turns in the unit "
     f"square, blurred by a Gaussian of standard deviation σ = {spiral.NOISE_STD:g} (vaekit.data.spiral; its density "
-    "is an integral along the spiral, computed by Simpson's rule to about 1e-10). Gaussian mixtures with "
+    "is an integral along the spiral, computed by Gauss–Legendre quadrature to about 1e-10 nats, a tested error). Gaussian mixtures with "
     f"M = {', '.join(map(str, SPIRAL_COMPONENTS))} full-covariance components are fitted by EM, and a VAE with a "
     "1-D latent and a Gaussian decoder (mean and variance from an MLP of 64-64 units) by the ELBO (its KL term "
     f"ramped up over the first 10 epochs), on the same {spiral.SPLIT_SIZES['train']:,} training points. The "
