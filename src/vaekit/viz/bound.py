@@ -10,27 +10,9 @@ Drawn on ``matplotlib.figure.Figure`` with the Agg canvas (never pyplot).  Value
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
-DPI = 110
-
-
-def _figure(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
+from .figure import new_figure, to_png
 
 def _integer_epochs(ax) -> None:
     from matplotlib.ticker import MaxNLocator
@@ -49,11 +31,26 @@ def _zoom(ax, values, keep: float = 0.85) -> None:
     ax.set_ylim(lo - pad, hi + pad)
 
 
+def _bound_and_gap():
+    """A figure with two panels over one epoch axis: the bounds (top, 2/3) and their gaps (bottom)."""
+    fig = new_figure(6.5, 5.2)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    return fig, top, bottom
+
+
+def _gap_axis(ax) -> None:
+    """The bottom panel's labels: epochs (integers) across, gaps in nats up, a grid and the legend."""
+    ax.set_xlabel("epoch")
+    _integer_epochs(ax)
+    ax.set_ylabel("gap, nats")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize=9)
+
+
 def training_bound_png(epochs, log_px, elbo, title: str = "") -> bytes:
     """Per epoch (sequences of equal length): log p(x) (IS) and L_b above, log p(x) − L_b below."""
     epochs, log_px, elbo = (np.asarray(a, dtype=float) for a in (epochs, log_px, elbo))
-    fig = _figure(6.5, 5.2)
-    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    fig, top, bottom = _bound_and_gap()
     top.plot(epochs, log_px, color="tab:blue", lw=1.8, label="log p(x)  (importance sampled)")
     top.plot(epochs, elbo, color="tab:orange", lw=1.8, label="L_b  (ELBO)")
     top.fill_between(epochs, elbo, log_px, color="tab:green", alpha=0.15, lw=0)
@@ -65,13 +62,9 @@ def training_bound_png(epochs, log_px, elbo, title: str = "") -> bytes:
     bottom.plot(epochs, log_px - elbo, color="tab:green", lw=1.8,
                 label="gap log p(x) − L_b ≈ KL(q(z|x) ‖ P(z|x))")
     bottom.axhline(0, color="grey", lw=0.8)
-    bottom.set_xlabel("epoch")
-    _integer_epochs(bottom)
-    bottom.set_ylabel("gap, nats")
-    bottom.grid(alpha=0.3)
-    bottom.legend(loc="upper right", fontsize=9)
+    _gap_axis(bottom)
     fig.tight_layout()
-    return _png(fig)
+    return to_png(fig)
 
 
 def linear_bound_png(epochs, elbo, log_px_is, log_px_exact, true_log_px: float, k: int) -> bytes:
@@ -79,8 +72,7 @@ def linear_bound_png(epochs, elbo, log_px_is, log_px_exact, true_log_px: float, 
     true data model's log p(x) (the ceiling) as a horizontal line; below, exact − L_b and exact − IS."""
     epochs, elbo, log_px_is, log_px_exact = (np.asarray(a, dtype=float)
                                              for a in (epochs, elbo, log_px_is, log_px_exact))
-    fig = _figure(6.5, 5.2)
-    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    fig, top, bottom = _bound_and_gap()
     top.axhline(true_log_px, color="black", ls="--", lw=1.2, label="true model's log p(x)  (the ceiling)")
     top.plot(epochs, log_px_exact, color="tab:blue", lw=2.2, label="exact log p(x) of the learned model")
     top.plot(epochs, log_px_is, color="tab:purple", lw=1.2, ls="-.", label=f"IS estimate, k = {k}")
@@ -97,13 +89,9 @@ def linear_bound_png(epochs, elbo, log_px_is, log_px_exact, true_log_px: float, 
     _zoom(bottom, gaps, keep=0.85)
     lo, hi = bottom.get_ylim()
     bottom.set_ylim(min(lo, -0.05), max(hi, 0.05))
-    bottom.set_xlabel("epoch")
-    _integer_epochs(bottom)
-    bottom.set_ylabel("gap, nats")
-    bottom.grid(alpha=0.3)
-    bottom.legend(loc="upper right", fontsize=9)
+    _gap_axis(bottom)
     fig.tight_layout()
-    return _png(fig)
+    return to_png(fig)
 
 
 def bounds_vs_k_png(ks, curves: dict[str, dict], title: str = "") -> bytes:
@@ -114,7 +102,7 @@ def bounds_vs_k_png(ks, curves: dict[str, dict], title: str = "") -> bytes:
     "fitted": (L_b, gap) under a q fitted with the decoder fixed, drawn as a star at k = 1}}.
     """
     ks = np.asarray(ks, dtype=float)
-    fig = _figure(9.0, 3.9)
+    fig = new_figure(9.0, 3.9)
     left, right = fig.subplots(1, 2)
     colours = ["tab:orange", "tab:blue", "tab:green", "tab:purple"]
     for (label, c), colour in zip(curves.items(), colours * 4):
@@ -141,4 +129,4 @@ def bounds_vs_k_png(ks, curves: dict[str, dict], title: str = "") -> bytes:
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    return _png(fig)
+    return to_png(fig)

@@ -9,13 +9,13 @@ never touched).  Images are shown as they are: grey, 0 black to 1 white, nearest
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-DPI = 110
+from .figure import new_figure, to_png
+
 GAP_COLOUR = "#d9dde3"   # the gaps between images in a mosaic (light blue-grey, not a pixel value)
 
 
@@ -76,22 +76,6 @@ def show(ax, array: np.ndarray, extent=None) -> None:
     cmap = matplotlib.colormaps["gray"].with_extremes(bad=GAP_COLOUR)
     ax.imshow(array, cmap=cmap, vmin=0, vmax=1, interpolation="nearest", extent=extent,
               aspect="equal" if extent is None else "auto")
-
-
-def new_figure(width: float, height: float, layout: str | None = None):
-    """A Figure (inches) on its own Agg canvas; ``layout``: matplotlib's ("constrained", ...)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=DPI, layout=layout)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def to_png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 3})   # zlib's 6 takes ~3x longer
-    return buf.getvalue()
 
 
 def path_strips_png(strips: list[Strip], title: str) -> bytes:

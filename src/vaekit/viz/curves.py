@@ -6,20 +6,16 @@ backend (a notebook's, say) is never touched.
 
 from __future__ import annotations
 
-import io
+from .figure import new_figure, to_png
 
 
 def curves_png(records: list[dict], title: str = "") -> bytes:
     """Train loss and val negative ELBO per epoch (and val -log p(x) where it was estimated), nats."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     def series(key, sign=1.0):   # (epochs, values) of the records that hold a number for key
         points = [(r["epoch"], sign * r[key]) for r in records if isinstance(r.get(key), (int, float))]
         return tuple(zip(*points)) or ((), ())
 
-    fig = Figure(figsize=(6, 4), dpi=100)
-    FigureCanvasAgg(fig)
+    fig = new_figure(6, 4, dpi=100)
     ax = fig.add_subplot()
     train, val, lp = series("train_loss"), series("val_loss"), series("val_log_px", -1.0)
     ax.plot(*train, label="train loss")
@@ -36,6 +32,4 @@ def curves_png(records: list[dict], title: str = "") -> bytes:
         hi = sorted(lows)[int(0.9 * (len(lows) - 1))]   # ignore the first epochs' spike
         ax.set_ylim(min(lows) - 0.05 * (hi - min(lows) + 1), hi + 0.1 * (hi - min(lows) + 1))
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return to_png(fig)

@@ -6,15 +6,15 @@ backend is not touched.  Used by the lecture's mixture section (``lecture.sectio
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .figure import new_figure, to_png
+
 CMAP = "magma"   # perceptually uniform, dark (0) to bright (high density)
-DPI = 110
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,6 @@ class Line:
     se: float
     color: str
     style: str = "--"
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    return buf.getvalue()
 
 
 def _array(a) -> np.ndarray:
@@ -48,15 +42,11 @@ def density_maps_png(panels: list[tuple[str, object]], extent: tuple[float, floa
     caption).  extent: (x0, x1, y0, y1).  curve: optional points (M, 2) drawn as a thin dotted
     line on every panel (a reference, such as the curve the data lie along).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     rows = math.ceil(len(panels) / cols)
     # Fixed margins (inches) rather than a layout engine: the layout passes cost more than the drawing.
     side, wgap, hgap, left, right, bottom, top = 3.0, 0.3, 0.45, 0.6, 1.25, 0.5, 0.3 + (0.35 if title else 0.0)
     width, height = left + cols * side + (cols - 1) * wgap + right, bottom + rows * side + (rows - 1) * hgap + top
-    fig = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(fig)
+    fig = new_figure(width, height)
     axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw=dict(
         left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height,
         wspace=wgap / side, hspace=hgap / side))
@@ -93,18 +83,14 @@ def density_maps_png(panels: list[tuple[str, object]], extent: tuple[float, floa
         bar.set_label(colorbar_label)
     if title:
         fig.suptitle(title, fontsize=11, y=1 - 0.12 / height, va="top")
-    return _png(fig)
+    return to_png(fig)
 
 
 def loglik_vs_components_png(components: list[int], means: list[float], ses: list[float], lines: list[Line],
                              title: str = "", ylabel: str = "held-out log-likelihood (nats per example)") -> bytes:
     """Mixture log-likelihood (mean ± 2 s.e.) against the number of components M (log axis), with
     horizontal reference lines (each with a ±2 s.e. band): another model, the ceiling."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6, 3.8), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(6, 3.8, layout="constrained")
     ax = fig.add_subplot()
     ax.errorbar(components, means, yerr=[2 * s for s in ses], fmt="o-", color="tab:blue", capsize=3,
                 label="Gaussian mixture, M components")
@@ -121,4 +107,4 @@ def loglik_vs_components_png(components: list[int], means: list[float], ses: lis
         ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9, loc="lower right")
-    return _png(fig)
+    return to_png(fig)

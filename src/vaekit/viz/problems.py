@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .codes import new_figure, show, to_png
+from .codes import show
+from .figure import new_figure, to_png
 
 
 @dataclass

@@ -9,37 +9,18 @@ Drawn on ``matplotlib.figure.Figure`` with the Agg canvas (never pyplot).
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import torch
 
+from .figure import new_figure, to_png
 from .grids import grid
-
-DPI = 110
-
-
-def _figure(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
 
 def penalty_png(low: float = -3.0, high: float = 2.0) -> bytes:
     """The lecture's three curves over σ in [low, high] (low < 0 < high), the minimum marked."""
     if not low < 0 < high:
         raise ValueError(f"the σ range must contain 0; got [{low}, {high}]")
     s = np.linspace(low, high, 400)
-    fig = _figure(6.0, 4.0)
+    fig = new_figure(6.0, 4.0)
     ax = fig.add_subplot()
     ax.plot(s, np.exp(s), color="tab:blue", lw=2, label="exp(σ)  (the noise variance)")
     ax.plot(s, 1 + s, color="tab:red", lw=2, label="1 + σ")
@@ -57,7 +38,7 @@ def penalty_png(low: float = -3.0, high: float = 2.0) -> bytes:
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
     fig.tight_layout()
-    return _png(fig)
+    return to_png(fig)
 
 
 def sigma_hist_png(log_vars: dict[str, torch.Tensor], bins: int = 60) -> bytes:
@@ -71,7 +52,7 @@ def sigma_hist_png(log_vars: dict[str, torch.Tensor], bins: int = 60) -> bytes:
     everything = np.concatenate(list(values.values()))
     lo, hi = float(min(everything.min(), -0.5)), float(max(everything.max(), 0.5))
     edges = np.linspace(lo, hi, bins + 1)
-    fig = _figure(6.5, 3.8)
+    fig = new_figure(6.5, 3.8)
     ax = fig.add_subplot()
     colours = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
     for (label, v), colour in zip(values.items(), colours * 4):
@@ -85,12 +66,12 @@ def sigma_hist_png(log_vars: dict[str, torch.Tensor], bins: int = 60) -> bytes:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
     fig.tight_layout()
-    return _png(fig)
+    return to_png(fig)
 
 
 def samples_pair_png(left: torch.Tensor, right: torch.Tensor, titles: tuple[str, str], rows: int = 8) -> bytes:
     """Two image grids side by side: left, right (N, C, H, W) in [0, 1], C = 1, each ``rows`` rows."""
-    fig = _figure(8.0, 4.4)
+    fig = new_figure(8.0, 4.4)
     for i, (images, title) in enumerate(zip((left, right), titles)):
         canvas = np.asarray(grid(images.detach().cpu(), rows, pad=1, pad_value=128))   # imshow enlarges it
         ax = fig.add_subplot(1, 2, i + 1)
@@ -99,4 +80,4 @@ def samples_pair_png(left: torch.Tensor, right: torch.Tensor, titles: tuple[str,
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    return _png(fig)
+    return to_png(fig)
