@@ -8,9 +8,10 @@ import torch
 
 from vaekit.data import load
 from vaekit.data.moons import (JITTER, SWEEP_BRIGHTNESS, PHASE_CLASSES, PHASE_MAX, RADIUS, SPLIT_SIZES, generate_moons,
-                               moon_sweep, moons_split, nearest_moon_distance, phase_class, render_moons)
+                               moon_sweep, moons_split, phase_class, render_moons)
 from vaekit.data.registry import default_likelihood, uses_data_dir
 from vaekit.errors import DataError
+from vaekit.eval.nearest import nearest_images
 
 SIZE = 28
 DISC = math.pi * (RADIUS * SIZE) ** 2      # πr² in pixels: 319.2
@@ -107,22 +108,22 @@ def test_sweep_covers_phases_and_offsets():
 def test_nearest_distance_matches_brute_force(sweep, test_moons):
     refs, _ = sweep
     images = test_moons[0][:40].float() / 255
-    distances, index = nearest_moon_distance(images, refs, chunk=7)
+    distances, index = nearest_images(images, refs, ref_chunk=7)
     brute = ((images[:, None] - refs[None]) ** 2).mean(dim=(2, 3, 4)).sqrt()    # (N, P)
     torch.testing.assert_close(distances, brute.min(dim=1).values, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(brute[torch.arange(40), index], distances, rtol=1e-5, atol=1e-6)
-    assert nearest_moon_distance(refs[:3], refs)[0].max() < 1e-6    # a reference is its own nearest
+    assert nearest_images(refs[:3], refs)[0].max() < 1e-6    # a reference is its own nearest
 
 
 def test_real_moons_are_near_blends_are_far(sweep, test_moons):
     refs, ref_phases = sweep
     images, phases = test_moons
-    real, index = nearest_moon_distance(images, refs)                # uint8 is read as pixel/255
+    real, index = nearest_images(images, refs)                # uint8 is read as pixel/255
     assert real.max() < 0.13                                         # brightness 0.8-1.0 vs 0.9, offsets
     assert (ref_phases[index] - phases).abs().median() < 0.03         # and the nearest has the right phase
     full, crescent = images[phases < 0.1][:40], images[phases > 0.7][:40]
     blends = (full.float() + crescent.float()) / (2 * 255)           # an autoencoder's "no moon"
-    far, _ = nearest_moon_distance(blends, refs)
+    far, _ = nearest_images(blends, refs)
     assert far.min() > 0.2 and far.min() > 1.5 * real.max()
 
 

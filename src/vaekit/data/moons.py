@@ -161,43 +161,6 @@ def moon_sweep(size: int = 28, n_phases: int = 256, n_offsets: int = 3) -> tuple
     return images, all_phases.float()
 
 
-def nearest_moon_distance(images: torch.Tensor, sweep_images: torch.Tensor,
-                          chunk: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """RMS pixel distance to the nearest reference moon: distances (N,) float32, index (N,) int64.
-
-    images: (N, C, H, W) float in [0, 1] (uint8 is read as pixel/255); sweep_images: (P, C, H, W)
-    float in [0, 1], e.g. from ``moon_sweep``.  distance_n = min_p sqrt(mean over pixels of
-    (images_n − sweep_p)²), and index_n is the minimising p.  Computed on the images' device
-    as |a|² + |b|² − 2a·b in float64, ``chunk`` images at a time (default: enough to keep the
-    (chunk, P) distance matrix near 32 MB).
-    """
-    images, sweep_images = _unit_float(images), _unit_float(sweep_images)
-    if images.ndim != 4 or sweep_images.ndim != 4 or images.shape[1:] != sweep_images.shape[1:]:
-        raise DataError(f"nearest_moon_distance: expected images (N, C, H, W) and references (P, C, H, W) "
-                        f"of the same (C, H, W), got {tuple(images.shape)} and {tuple(sweep_images.shape)}")
-    if len(sweep_images) == 0:
-        raise DataError("nearest_moon_distance: expected at least one reference image, got 0")
-    pixels = images[0].numel()
-    refs = sweep_images.to(images.device, torch.float64).reshape(len(sweep_images), -1)    # (P, D)
-    refs_sq = (refs * refs).sum(dim=1)                                                      # (P,)
-    chunk = chunk or max(1, (1 << 22) // len(refs))
-    distances = torch.empty(len(images), dtype=torch.float64, device=images.device)
-    index = torch.empty(len(images), dtype=torch.int64, device=images.device)
-    for start in range(0, len(images), chunk):
-        a = images[start:start + chunk].to(torch.float64).reshape(-1, pixels)               # (B, D)
-        sq = (a * a).sum(dim=1, keepdim=True) + refs_sq - 2 * a @ refs.T                    # (B, P)
-        best, index[start:start + chunk] = sq.min(dim=1)
-        distances[start:start + chunk] = (best.clamp(min=0) / pixels).sqrt()
-    return distances.float(), index
-
-
-def _unit_float(images) -> torch.Tensor:
-    """A tensor of images as float in [0, 1] (uint8 divided by 255)."""
-    if not isinstance(images, torch.Tensor):
-        raise DataError(f"expected images as a tensor, got {type(images).__name__}")
-    return images.float() / 255 if images.dtype == torch.uint8 else images
-
-
 def _as_float64(name: str, value) -> torch.Tensor:
     """``value`` (float, sequence or tensor) as a CPU float64 tensor; DataError if it is not numbers."""
     try:

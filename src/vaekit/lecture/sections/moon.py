@@ -2,8 +2,8 @@
 
 Runs: ``moon-ae`` and ``moon-vae`` (plan.py), a plain autoencoder and a VAE with a 2-D code,
 trained on the generated ``moons`` (Bernoulli p(x|z)).  The answer is known for every image:
-``data.moons.nearest_moon_distance`` is the RMS pixel distance from an image to the nearest
-clean moon of a dense phase sweep, and that moon's phase says which moon the image is.
+``eval.nearest.nearest_images`` against ``data.moons.moon_sweep`` is the RMS pixel distance from an image
+to the nearest clean moon of a dense phase sweep, and that moon's phase says which moon the image is.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import sys
 
 import torch
 
-from ...data.moons import PHASE_MAX, SPLIT_SIZES, generate_moons, moon_sweep, nearest_moon_distance, render_moons
+from ...data.moons import PHASE_MAX, SPLIT_SIZES, generate_moons, moon_sweep, render_moons
+from ...eval.nearest import nearest_images
 from ...viz.codes import Plane, Strip, code_plane_png, path_curves_png, path_strips_png
 from ..context import number, table
 
@@ -70,7 +71,7 @@ def run(ctx):
     ends = render_moons(torch.tensor(ENDS), size).to(ctx.device)       # (2, 1, S, S) full, half
     real_x = real.to(ctx.device).float().div(255)
 
-    floor_d, _ = nearest_moon_distance(real, refs)
+    floor_d, _ = nearest_images(real, refs)
     floor, off_moon = floor_d.median().item(), torch.quantile(floor_d, OFF_MOON_QUANTILE).item()
     number(section, "moon_median", floor, "RMS pixel distance",
            "a real (fresh, jittered) moon to the nearest reference (median)")
@@ -88,9 +89,9 @@ def run(ctx):
             lo, hi = _spread_range(codes)
             grid_x = model.decode(_grid(lo, hi).to(ctx.device)).mean.cpu()
             range_x = model.decode(_grid(*_grid_range(codes)).to(ctx.device)).mean.cpu()
-        d_range, _ = nearest_moon_distance(range_x, refs)
-        d_path, i_path = nearest_moon_distance(path_x, refs)
-        d_grid, _ = nearest_moon_distance(grid_x, refs)
+        d_range, _ = nearest_images(range_x, refs)
+        d_path, i_path = nearest_images(path_x, refs)
+        d_grid, _ = nearest_images(grid_x, refs)
         phases = ref_phases[i_path]
         steps = phases.diff()
         key = name.lower()
