@@ -17,3 +17,4 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"expected the shared data folder at {SHARED_DATA}")
     return SHARED_DATA
+

@@ -1,14 +1,13 @@
 """The command line end to end: real runs on digits, and one-line errors for bad input."""
 
-import gzip
 import json
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from data_files import mnist_with_truncated_file
 from vaekit.cli.main import main
 
 FAST = ["--hidden", "32", "--latent", "4", "--epochs", "2", "--device", "cpu", "--log-px-k", "5"]
@@ -87,12 +86,7 @@ def test_bad_flags(tmp_path, capsys, argv, match):
 
 def test_bad_data_files(tmp_path, capsys, shared_data):
     # a truncated IDX file: the error names the file
-    bad = tmp_path / "mnist"
-    bad.mkdir()
-    for f in (shared_data / "mnist").iterdir():
-        shutil.copy(f, bad / f.name)
-    raw = gzip.decompress((bad / "train-images-idx3-ubyte.gz").read_bytes())
-    (bad / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw[:100_000]))
+    bad = mnist_with_truncated_file(shared_data, tmp_path / "mnist", "train-images-idx3-ubyte.gz", 100_000)
     one_line_error(capsys, "train", "--data", "mnist", "--data-dir", str(bad), "--out", str(tmp_path / "r"),
                    match="train-images-idx3-ubyte.gz")
     # an empty image folder, an unreadable image, an array of the wrong dtype

@@ -10,6 +10,7 @@ import time
 import pytest
 
 import vaekit
+from data_files import mnist_with_truncated_file
 from vaekit.cli.main import main
 
 TINY = ["--hidden", "16", "--latent", "2", "--log-px-every", "0", "--device", "cpu"]
@@ -227,15 +228,7 @@ def test_resume_applies_a_config_file_or_refuses_what_cannot_change(tmp_path, ca
 
 
 def test_damaged_test_files_are_found_before_the_first_epoch(tmp_path, capsys, shared_data):
-    import gzip
-    import shutil
-
-    bad = tmp_path / "mnist"
-    bad.mkdir()
-    for f in (shared_data / "mnist").iterdir():
-        shutil.copy(f, bad / f.name)
-    raw = gzip.decompress((bad / "t10k-images-idx3-ubyte.gz").read_bytes())
-    (bad / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw[:1000]))
+    bad = mnist_with_truncated_file(shared_data, tmp_path / "mnist", "t10k-images-idx3-ubyte.gz", 1000)
     start = time.time()
     one_line_error(capsys, "train", "--data", "mnist", "--data-dir", str(bad), "--epochs", "50",
                    "--out", str(tmp_path / "R"), *TINY, match="t10k-images-idx3-ubyte.gz")

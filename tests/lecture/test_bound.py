@@ -9,6 +9,7 @@ import torch
 from vaekit.eval.posterior import bounds_by_k, mean_se, refine_q
 from vaekit.lecture.sections import bound
 from vaekit.viz.bound import bounds_vs_k_png, linear_bound_png, training_bound_png
+from lecture.numbers import as_numbers
 
 
 def test_bounds_equal_log_px_when_q_is_the_true_posterior():
@@ -88,7 +89,7 @@ NUMBERS = {
 
 
 def _numbers(**changes):
-    return {k: {"value": v, "unit": "", "label": ""} for k, v in {**NUMBERS, **changes}.items()}
+    return as_numbers({**NUMBERS, **changes})
 
 
 def test_conclusion_expected_branch():

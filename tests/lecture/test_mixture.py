@@ -11,6 +11,7 @@ from vaekit.lecture.sections import mixture
 from vaekit.models.config import ModelConfig
 from vaekit.models.vae import build_model
 from vaekit.viz.density import Line, density_maps_png, loglik_vs_components_png
+from lecture.numbers import as_numbers
 
 PNG = b"\x89PNG"
 
@@ -149,7 +150,7 @@ def _numbers(gmm, vae, true=1.32, gaps=None, vae_gap=None, image=None, curve_dis
         v.update({"image_gmm1_ll": gll - 40, "image_gmm1_bpd": gbpd + 1, "image_gmm10_ll": gll,
                   "image_gmm10_bpd": gbpd, "image_vae_ll": vll, "image_vae_bpd": vbpd, "image_k": 500,
                   "image_dims": 64, "image_latent": 8})
-    return {key: {"value": value, "unit": "", "label": ""} for key, value in v.items()}
+    return as_numbers(v)
 
 
 GMM = {1: 0.60, 4: 0.85, 16: 1.31, 64: 1.30}
@@ -193,8 +194,7 @@ def test_conclusion_image_table_both_ways():
     text = mixture.conclusion(_numbers(GMM, 1.1, image=((120.0, 5.0), (105.8, 5.62))))
     assert "unexpectedly, the mixture is better by 14.20 nats per image" in text
     numbers = _numbers(GMM, 1.1, image=((89.3, 5.99), (105.8, 5.62)))
-    numbers["image_gmm50_ll"] = {"value": 81.84, "unit": "", "label": ""}
-    numbers["image_gmm50_bpd"] = {"value": 6.15, "unit": "", "label": ""}
+    numbers.update(as_numbers({"image_gmm50_ll": 81.84, "image_gmm50_bpd": 6.15}))
     text = mixture.conclusion(numbers)
     assert "More components do not help: M = 50 scores 81.84" in text
 

@@ -13,6 +13,7 @@ from vaekit.lecture.sections import moon
 from vaekit.models.config import ModelConfig
 from vaekit.models.vae import build_model
 from vaekit.viz.codes import Plane, Strip, code_plane_png, mosaic, path_curves_png, path_strips_png
+from lecture.numbers import as_numbers
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -22,8 +23,7 @@ def numbers(**values):
                 path_max_ae=0.2, path_max_vae=0.09, offmoon_grid_ae=60.0, offmoon_grid_vae=20.0,
                 phase_first_ae=0.02, phase_last_ae=0.5, phase_back_ae=2, phase_jump_ae=0.3,
                 phase_first_vae=0.03, phase_last_vae=0.48, phase_back_vae=0, phase_jump_vae=0.05)
-    base.update(values)
-    return {k: {"value": v, "unit": "", "label": ""} for k, v in base.items()}
+    return as_numbers({**base, **values})
 
 
 def test_conclusion_when_the_vae_is_closer_and_in_order():

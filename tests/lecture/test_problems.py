@@ -16,6 +16,7 @@ from vaekit.lecture.sections import problems
 from vaekit.models.config import ModelConfig
 from vaekit.models.vae import build_model
 from vaekit.viz.problems import Pairs, distance_hist_png, mean_vs_draws_png, pairs_png
+from lecture.numbers import as_numbers
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -97,8 +98,7 @@ def numbers(**values):
     base = dict(grad_data=0.42, grad_recon=0.33, grad_samples=0.34, grad_draws=0.57, lap_data=1.05,
                 lap_samples=0.53, near_median_samples=0.16, near_median_test=0.133, near_median_recon=0.138,
                 near_closer=13.0, near_copies=0.6)
-    base.update(values)
-    return {k: {"value": v, "unit": "", "label": ""} for k, v in base.items()}
+    return as_numbers({**base, **values})
 
 
 def test_conclusion_blurry_and_no_copying():

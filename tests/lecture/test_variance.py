@@ -10,6 +10,7 @@ from vaekit.lecture.sections import variance
 from vaekit.models import VAE, ModelConfig
 from vaekit.objectives.elbo import ElboTerms
 from vaekit.viz.variance import penalty_png, samples_pair_png, sigma_hist_png
+from lecture.numbers import as_numbers
 
 
 def test_variance_stats_of_the_prior_itself():
@@ -77,7 +78,7 @@ NUMBERS = {"mean_exp_sigma_kl": 0.36, "mean_exp_sigma_nokl": 0.0002, "collapsed_
 
 
 def _numbers(**changes):
-    return {k: {"value": v, "unit": "", "label": ""} for k, v in {**NUMBERS, **changes}.items()}
+    return as_numbers({**NUMBERS, **changes})
 
 
 def test_conclusion_expected_branch():
