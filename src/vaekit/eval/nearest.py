@@ -66,13 +66,62 @@ def nearest_images(queries: torch.Tensor, refs: torch.Tensor,
     q_chunk = max(1, BLOCK // min(ref_chunk, len(refs)))
     for r0 in range(0, len(refs), ref_chunk):
         r = as_unit_float(refs[r0:r0 + ref_chunk].to(device)).flatten(1)    # (R, D)
-        r_sq = (r * r).sum(1)                                                # (R,)
-        for q0 in range(0, len(q), q_chunk):
-            part = slice(q0, q0 + q_chunk)
-            sq = q_sq[part, None] + r_sq[None, :] - 2 * q[part] @ r.T        # (B, R) squared distances
-            low, at = sq.min(1)
-            better = low < best[part]
-            best[part] = torch.where(better, low, best[part])
-            index[part] = torch.where(better, at + r0, index[part])
+        _update_nearest(q, q_sq, r, (r * r).sum(1), r0, q_chunk, best, index)
     found = refs[index.to(refs.device)].to(device)
     return rms_distance(queries, found), index
+
+
+def _update_nearest(q, q_sq, r, r_sq, r0: int, q_chunk: int, best, index) -> None:
+    """Fold references r (R, D) (rows r0.. of the set) into the running nearest of queries q (N, D).
+
+    ‖q − r‖² = ‖q‖² + ‖r‖² − 2 q·r for ``q_chunk`` queries at a time, one matrix product each;
+    ``best`` (N,) holds the smallest squared distance so far and ``index`` (N,) its row.
+    """
+    for q0 in range(0, len(q), q_chunk):
+        part = slice(q0, q0 + q_chunk)
+        sq = q_sq[part, None] + r_sq[None, :] - 2 * q[part] @ r.T            # (B, R) squared distances
+        low, at = sq.min(1)
+        better = low < best[part]
+        best[part] = torch.where(better, low, best[part])
+        index[part] = torch.where(better, at + r0, index[part])
+
+
+class NearestIndex:
+    """A reference set held ready for many nearest-image queries (a server's training set).
+
+    ``nearest_images`` converts the references for every call, which suits one call over a
+    whole set; this converts them once: refs (M, C, H, W) uint8 or float in [0, 1] become a
+    float32 (M, D) matrix and their squared norms (M,) on ``device`` (MNIST's 50,000 training
+    images: 157 MB).  A query is then one matrix product against the whole set.
+    """
+
+    def __init__(self, refs: torch.Tensor, device: str | torch.device | None = None):
+        if refs.ndim != 4 or len(refs) == 0:
+            raise ValueError(f"NearestIndex: expected refs (M, C, H, W) with M >= 1; got {tuple(refs.shape)}")
+        self.refs = refs
+        self.shape = tuple(refs.shape[1:])
+        self.device = torch.device(device) if device is not None else refs.device
+        self.matrix = torch.cat([as_unit_float(refs[i:i + 8192].to(self.device)).flatten(1)
+                                 for i in range(0, len(refs), 8192)])                     # (M, D)
+        self.sq_norms = (self.matrix * self.matrix).sum(1)                                  # (M,)
+
+    def __len__(self) -> int:
+        return len(self.matrix)
+
+    @torch.no_grad()
+    def search(self, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """queries (N, C, H, W) uint8 or float in [0, 1] -> (distances (N,) float32, index (N,) int64).
+
+        The same answer as ``nearest_images(queries, refs)``: the RMS pixel distance to the
+        nearest reference, recomputed exactly for the one found.
+        """
+        if queries.ndim != 4 or tuple(queries.shape[1:]) != self.shape:
+            raise ValueError(f"NearestIndex.search: expected queries (N, {', '.join(map(str, self.shape))}); "
+                             f"got {tuple(queries.shape)}")
+        q = as_unit_float(queries.to(self.device)).flatten(1)                                # (N, D)
+        best = torch.full((len(q),), float("inf"), device=self.device)
+        index = torch.zeros(len(q), dtype=torch.int64, device=self.device)
+        q_chunk = max(1, BLOCK // len(self.matrix))
+        _update_nearest(q, (q * q).sum(1), self.matrix, self.sq_norms, 0, q_chunk, best, index)
+        found = self.refs[index.to(self.refs.device)].to(self.device)
+        return rms_distance(queries.to(self.device), found), index

@@ -1,0 +1,266 @@
+"""The HTTP side of ``vaekit serve``: routes, request checking, error answers, the static page.
+
+Routes (JSON unless said; the README's "Exploring a model in the browser" documents each):
+
+    GET  /                  the page (static/index.html); GET /static/<file> its script and style
+    GET  /api/info          each model: kind, latent_dim, image shape, likelihood, dataset, run name
+    GET  /api/points        the test set's codes projected on a plane, with labels
+    POST /api/decode        {"z": [...]} or {"z": [[...], ...]} -> PNG (a strip for several)
+    POST /api/encode        a test index or an uploaded image -> m, log_var, reconstruction
+    POST /api/interpolate   two images -> PNG strip of decodes along the path between their codes
+    POST /api/neighbors     a code or an image -> its nearest training image, and the test images' distances
+    POST /api/score         a test index or an uploaded image -> ELBO, KL per dimension, log p(x), nats
+
+Every refusal is a 4xx answer ``{"error": "<one line>"}``; the server keeps serving.  Model
+work runs in the thread pool (``run_in_threadpool``), never on the event loop, so a slow
+request (a large-k score) does not hold up the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from .. import __version__
+from ..errors import VaekitError
+from ..jsonio import strict
+from . import inputs
+from .explorer import DEFAULT_K, MAX_CODES, MAX_K, MAX_STEPS, Explorer, Image
+from .images import data_url, from_base64, png_strip, read_upload
+from .inputs import BadInput
+
+STATIC = Path(__file__).parent / "static"
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024          # an image file, raw or base64-decoded
+MAX_JSON_BYTES = 6 * 1024 * 1024            # a JSON body (an upload in base64 is 4/3 of its size)
+DRAIN_LIMIT = 64 * 1024 * 1024              # an oversized body up to this size is read to its end before the 413
+IMAGE_TYPES = ("image/png", "image/jpeg")
+log = logging.getLogger("vaekit.serve")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": " ".join(str(message).split())}, status_code=status)
+
+
+def _json(obj) -> JSONResponse:
+    return JSONResponse(strict(obj))
+
+
+def _png(png: bytes, **headers: str) -> Response:
+    return Response(png, media_type="image/png", headers=headers)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) once it passes ``limit`` bytes.
+
+    An oversized body is still read to its end (and dropped) up to DRAIN_LIMIT, so that the
+    client, still sending, gets the 413 and its message rather than a reset connection.
+    """
+    declared = request.headers.get("content-length")
+    declared = int(declared) if declared is not None and declared.isdigit() else None
+    chunks, size = [], 0
+    if declared is None or declared <= DRAIN_LIMIT:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size <= limit:
+                chunks.append(chunk)
+            elif size > DRAIN_LIMIT:
+                break
+    if (declared or 0) > limit or size > limit:
+        shown = f"{declared:,} bytes" if declared is not None else "over the limit"
+        raise BadInput(f"the request body is {shown}; the limit is {limit:,} bytes", status=413)
+    return b"".join(chunks)
+
+
+async def _json_body(request: Request) -> dict:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise BadInput(f"expected a JSON body (Content-Type: application/json); got {kind or 'no Content-Type'}",
+                       status=415)
+    raw = await _body(request, MAX_JSON_BYTES)
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        where = f" at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
+        raise BadInput(f"the body is not valid JSON{where}") from None
+    if not isinstance(body, dict):
+        raise BadInput(f"expected a JSON object; got {type(body).__name__}")
+    return body
+
+
+def create_app(explorer: Explorer) -> FastAPI:
+    """The app serving ``explorer``'s models; run it with uvicorn (``cli/serve.py``)."""
+    app = FastAPI(title="vaekit serve", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    n_models = len(explorer.models)
+
+    def model_of(value) -> int:
+        return inputs.integer("model", 0 if value is None else value, 0, n_models - 1)
+
+    def image_of(body: dict, what: str = "the request") -> Image:
+        """A test image ({"index": i}) or an upload ({"image": base64}) named by ``body``."""
+        if not isinstance(body, dict):
+            raise BadInput(f"{what}: expected an object {{\"index\": i}} or {{\"image\": \"<base64>\"}}")
+        has = [key for key in ("index", "image") if key in body]
+        if len(has) != 1:
+            raise BadInput(f"{what}: give exactly one of index (a test image, 0 to {len(explorer.test) - 1}) "
+                           "or image (a base64 PNG or JPEG)")
+        if has[0] == "index":
+            return explorer.test_image(inputs.integer("index", body["index"], 0, len(explorer.test) - 1))
+        return upload(from_base64(body["image"]))
+
+    def upload(data: bytes) -> Image:
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise BadInput(f"the image file is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,} bytes", status=413)
+        return Image(read_upload(data, explorer.image_shape))
+
+    # ---- errors: one line of JSON, never a traceback ------------------------------------------
+
+    @app.exception_handler(VaekitError)
+    async def refused(request: Request, e: VaekitError):
+        return _error(getattr(e, "status", 400), str(e))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, e: HTTPException):
+        if e.status_code == 404:
+            return _error(404, f"no such route: {request.method} {request.url.path} (the API is under /api/: info, "
+                               "points, decode, encode, interpolate, neighbors, score)")
+        if e.status_code == 405:
+            allowed = e.headers.get("Allow", "") if e.headers else ""
+            return _error(405, f"{request.method} {request.url.path} is not allowed; use {allowed or 'another method'}")
+        return _error(e.status_code, str(e.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError):
+        return _error(400, f"bad request to {request.url.path}")
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, e: Exception):
+        log.exception("request %s %s failed", request.method, request.url.path)
+        return _error(500, f"internal error: {type(e).__name__}: {e}")
+
+    # ---- the page ----------------------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    # ---- the API -----------------------------------------------------------------------------
+
+    @app.get("/api/info")
+    async def info():
+        out = explorer.info()
+        out["limits"]["max_upload_bytes"] = MAX_UPLOAD_BYTES
+        return _json({"version": __version__, **out})
+
+    @app.get("/api/points")
+    async def points(request: Request):
+        q = request.query_params
+        inputs.only_keys(dict(q), ("model", "projection", "dims"), "the query")
+        model = model_of(_query_int(q.get("model"), "model"))
+        projection = inputs.choice("projection", q.get("projection", "dims"), ("dims", "pca"))
+        dims = None
+        if "dims" in q:
+            if projection != "dims":
+                raise BadInput("dims: only with projection=dims")
+            latent = explorer.models[model].latent
+            parts = q["dims"].split(",")
+            if len(parts) != min(2, latent):
+                raise BadInput(f"dims: expected {min(2, latent)} latent dimensions as i,j; got {q['dims']!r}")
+            dims = tuple(inputs.integer("dims", _query_int(p, "dims"), 0, latent - 1) for p in parts)
+            if len(set(dims)) != len(dims):
+                raise BadInput(f"dims: expected two different dimensions; got {q['dims']!r}")
+        return _json(await run_in_threadpool(explorer.points, model, projection, dims))
+
+    @app.post("/api/decode")
+    async def decode(request: Request):
+        body = await _json_body(request)
+        inputs.only_keys(body, ("model", "z"))
+        model = model_of(body.get("model"))
+        if "z" not in body:
+            raise BadInput("z: missing; expected a list of numbers (one code) or a list of such lists")
+        z, _ = inputs.codes(body["z"], explorer.models[model].latent, MAX_CODES)
+        images = await run_in_threadpool(explorer.decode, model, z)
+        return _png(png_strip(images), **{"X-Images": str(len(z))})
+
+    @app.post("/api/encode")
+    async def encode(request: Request):
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind in IMAGE_TYPES:   # a raw upload: curl --data-binary @digit.png -H 'Content-Type: image/png'
+            inputs.only_keys(dict(request.query_params), ("model",), "the query")
+            model = model_of(_query_int(request.query_params.get("model"), "model"))
+            image = upload(await _body(request, MAX_UPLOAD_BYTES))
+        else:
+            body = await _json_body(request)
+            inputs.only_keys(body, ("model", "index", "image"))
+            model = model_of(body.get("model"))
+            image = image_of(body)
+        out = await run_in_threadpool(explorer.encode, model, image)
+        log_var = out["log_var"]
+        return _json({"m": out["m"].tolist(), "log_var": None if log_var is None else log_var.tolist(),
+                      "var": None if log_var is None else log_var.exp().tolist(),
+                      "index": image.index, "label": image.label,
+                      "image": data_url(image.pixels), "reconstruction": data_url(out["reconstruction"])})
+
+    @app.post("/api/score")
+    async def score(request: Request):
+        body = await _json_body(request)
+        inputs.only_keys(body, ("model", "index", "image", "k", "seed"))
+        model = model_of(body.get("model"))
+        k = inputs.integer("k", body.get("k", DEFAULT_K), 1, MAX_K)
+        seed = inputs.integer("seed", body.get("seed", 0), 0, 2 ** 63 - 1)
+        image = image_of({key: body[key] for key in ("index", "image") if key in body})
+        return _json(await run_in_threadpool(explorer.score, model, image, k, seed))
+
+    @app.post("/api/interpolate")
+    async def interpolate(request: Request):
+        body = await _json_body(request)
+        inputs.only_keys(body, ("model", "a", "b", "steps", "method", "code", "seed"))
+        model = model_of(body.get("model"))
+        for end in ("a", "b"):
+            if end not in body:
+                raise BadInput(f"{end}: missing; expected {{\"index\": i}} or {{\"image\": \"<base64>\"}}")
+        a, b = image_of(body["a"], "a"), image_of(body["b"], "b")
+        steps = inputs.integer("steps", body.get("steps", 10), 2, MAX_STEPS)
+        method = inputs.choice("method", body.get("method", "linear"), ("linear", "slerp"))
+        code = inputs.choice("code", body.get("code", "mean"), ("mean", "sample"))
+        seed = inputs.integer("seed", body.get("seed", 0), 0, 2 ** 63 - 1)
+        images, used = await run_in_threadpool(explorer.interpolate, model, a, b, steps, method, code, seed)
+        return _png(png_strip(images), **{"X-Images": str(steps), "X-Code": used})
+
+    @app.post("/api/neighbors")
+    async def neighbors(request: Request):
+        body = await _json_body(request)
+        inputs.only_keys(body, ("model", "z", "index", "image"))
+        model = model_of(body.get("model"))
+        if "z" in body:
+            if "index" in body or "image" in body:
+                raise BadInput("give one of z (a code), index (a test image) or image (an upload)")
+            z, _ = inputs.codes(body["z"], explorer.models[model].latent, 1)
+            query = await run_in_threadpool(explorer.decode, model, z)
+        else:
+            query = image_of(body).pixels
+        out = await run_in_threadpool(explorer.neighbors, query)
+        out["image"] = data_url(out.pop("nearest"))
+        out["query"] = data_url(query)
+        return _json(out)
+
+    return app
+
+
+def _query_int(value: str | None, name: str):
+    """A query parameter as an int (None stays None); BadInput names it otherwise."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadInput(f"{name}: expected a whole number; got {value[:40]!r}") from None

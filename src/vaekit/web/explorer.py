@@ -1,0 +1,291 @@
+"""What the page shows, computed from one or two trained runs and their data; no HTTP here.
+
+    explorer = Explorer(["runs/mnist-vae", "runs/mnist-ae"], data_dir=None, device="cpu")
+    explorer.info()                        # what the page needs to draw its controls
+    explorer.decode(0, z)                  # z (n, L) -> the mean images E[x|z], (n, C, H, W)
+    explorer.encode(0, image)              # m, log_var and the reconstruction of an image
+    explorer.score(0, image, k=100)        # ELBO, KL per dimension, importance-sampled log p(x), nats
+    explorer.neighbors(images)             # nearest training image and how close real test images come
+
+Notation as in ``models.vae``: m the code, σ = ``log_var`` its noise's log-variance, c = m + exp(σ/2)·e
+the noisy code.  Every model of an explorer was trained on the same dataset, so a test index
+or an upload means the same image to each.  Methods are safe to call from several threads at
+once (the server runs them off its event loop): models only run forward, under no_grad, and
+every random draw has its own seeded generator.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..data import load as load_dataset
+from ..data.registry import POINT_DATASETS
+from ..data.transforms import SPLIT_SEEDS, fixed_model_input
+from ..errors import VaekitError
+from ..eval.likelihood import log_px
+from ..eval.nearest import NearestIndex
+from ..objectives.elbo import kl_standard_normal, reparameterize
+from ..rundir import current, load_model, read_config
+
+MAX_CODES = 256                 # codes per decode request
+MAX_STEPS = 64                  # interpolation steps
+MAX_K = 5000                    # importance samples per score request
+DEFAULT_K = 100
+REFERENCE_IMAGES = 1000         # test images whose nearest-training distance makes the reference distribution
+HISTOGRAM_BINS = 30
+ENCODE_BATCH = 1000
+
+
+@dataclass
+class Image:
+    """One image a request names: pixels (1, C, H, W) uint8, and its test index and label if it is a test image."""
+
+    pixels: torch.Tensor
+    index: int | None = None
+    label: int | None = None
+
+
+@dataclass
+class Loaded:
+    """One run: its model and the codes of the test set."""
+
+    name: str
+    kind: str                   # "vae" or "ae"
+    model: torch.nn.Module
+    m: torch.Tensor             # (N, L) codes of the test set, CPU float32
+    test_input: torch.Tensor    # (N, C, H, W) the test set as this model is evaluated on it (binarised/dequantised)
+
+    @property
+    def latent(self) -> int:
+        return self.m.shape[1]
+
+
+def _config(run_dir: Path) -> dict:
+    current(run_dir)                      # a clear error first if the folder holds no trained model
+    config = read_config(run_dir)
+    if config["kind"] == "gmm":
+        raise VaekitError(f"{run_dir}: a Gaussian mixture run (vaekit gmm) has no code space; "
+                          "vaekit serve explores a VAE or AE run (vaekit train)")
+    if config["data"]["name"] in POINT_DATASETS:
+        raise VaekitError(f"{run_dir}: trained on {config['data']['name']}, points rather than images; "
+                          "vaekit serve shows image datasets")
+    return config
+
+
+class Explorer:
+    """One or two runs trained on the same dataset, their test and training images, ready to serve."""
+
+    def __init__(self, run_dirs, data_dir: str | None = None, device: torch.device | str = "cpu"):
+        run_dirs = [Path(r) for r in run_dirs]
+        if not 1 <= len(run_dirs) <= 2:
+            raise VaekitError(f"vaekit serve takes one or two run directories; got {len(run_dirs)}")
+        self.device = torch.device(device)
+        configs = [_config(r) for r in run_dirs]
+        first = configs[0]
+        data_key = lambda c: (c["data"]["name"], c["fit"].get("image_size"), tuple(c["model"]["image_shape"]))  # noqa: E731
+        for run_dir, config in zip(run_dirs[1:], configs[1:]):
+            if data_key(config) != data_key(first):
+                raise VaekitError(f"the two runs must be trained on the same data to be compared: {run_dirs[0]} on "
+                                  f"{first['data']['name']} {tuple(first['model']['image_shape'])}, {run_dir} on "
+                                  f"{config['data']['name']} {tuple(config['model']['image_shape'])}")
+        fit = first["fit"]
+        self.dataset = first["data"]["name"]
+        kwargs = {"data_dir": data_dir or fit.get("data_dir"), "image_size": fit.get("image_size")}
+        self.test = load_dataset(self.dataset, "test", **kwargs)
+        self.train = load_dataset(self.dataset, "train", **kwargs)
+        self.image_shape = tuple(self.test.images.shape[1:])
+        inputs: dict[str, torch.Tensor] = {}
+        self.models: list[Loaded] = []
+        for run_dir, config in zip(run_dirs, configs):
+            model = load_model(run_dir, device=self.device)
+            if model.likelihood not in inputs:
+                inputs[model.likelihood] = self.test.model_input(model.likelihood, device=self.device)
+            x = inputs[model.likelihood]
+            with torch.no_grad():
+                m = torch.cat([model.encode(x[i:i + ENCODE_BATCH])[0] for i in range(0, len(x), ENCODE_BATCH)])
+            self.models.append(Loaded(run_dir.resolve().name, config["kind"], model, m.float().cpu(), x))
+        self._index: NearestIndex | None = None
+        self._reference: torch.Tensor | None = None
+        self._ready = threading.Event()
+        self._failed: Exception | None = None
+        # The training set's search index and the reference distances take a second or two on
+        # MNIST: built in the background, so the server answers at once.
+        threading.Thread(target=self._build_index, name="vaekit-nearest-index", daemon=True).start()
+
+    # ---- what the page draws ---------------------------------------------------------------
+
+    def info(self) -> dict:
+        models = []
+        for i, run in enumerate(self.models):
+            std = run.m.double().std(0) if len(run.m) > 1 else torch.zeros(run.latent, dtype=torch.float64)
+            models.append({
+                "index": i, "run": run.name, "kind": run.kind, "latent_dim": run.latent,
+                "image_shape": list(self.image_shape), "likelihood": run.model.likelihood, "dataset": self.dataset,
+                "test_size": len(self.test), "train_size": len(self.train), "has_labels": self.test.labels is not None,
+                "order": torch.argsort(std, descending=True, stable=True).tolist(),
+                "m_std": _rounded(std), "start": _rounded(run.m[0]),
+            })
+        return {"models": models,
+                "limits": {"max_codes": MAX_CODES, "max_steps": MAX_STEPS, "max_k": MAX_K, "default_k": DEFAULT_K}}
+
+    def points(self, model: int, projection: str = "dims", dims: tuple[int, int] | None = None) -> dict:
+        """The test codes m on a plane: p = basis (z − center), basis (2, L) with orthonormal rows.
+
+        "dims": two latent dimensions (default the two whose m varies most over the test set);
+        "pca": the first two principal directions of m (signs fixed: each direction's largest
+        entry is positive).  A one-dimensional code gets a second row of zeros.
+        """
+        run = self.models[model]
+        m = run.m.double()
+        latent = run.latent
+        if projection == "dims":
+            if dims is None:
+                order = torch.argsort(m.std(0) if len(m) > 1 else torch.zeros(latent), descending=True, stable=True)
+                dims = tuple(order[:2].tolist())
+            basis = torch.zeros(2, latent, dtype=torch.float64)
+            for row, d in enumerate(dims[:latent]):
+                basis[row, d] = 1.0
+            center = torch.zeros(latent, dtype=torch.float64)
+            axes = [f"z{d}" for d in dims[:latent]]
+        else:
+            center = m.mean(0)
+            _, s, vh = torch.linalg.svd(m - center, full_matrices=False)
+            vh = vh * torch.where(vh.gather(1, vh.abs().argmax(1, keepdim=True)) < 0, -1.0, 1.0)
+            share = (s ** 2 / (s ** 2).sum().clamp_min(1e-300)).tolist()
+            basis = torch.zeros(2, latent, dtype=torch.float64)
+            basis[:min(2, latent)] = vh[:2]
+            axes = [f"PC{i + 1} ({100 * share[i]:.0f}% of the variance)" for i in range(min(2, latent))]
+        xy = (m - center) @ basis.T                                                     # (N, 2)
+        labels = None if self.test.labels is None else self.test.labels.tolist()
+        return {"projection": projection, "axes": axes + ["(none: the code has one dimension)"] * (2 - len(axes)),
+                "basis": [_rounded(row, 6) for row in basis], "center": _rounded(center, 6),
+                "x": _rounded(xy[:, 0]), "y": _rounded(xy[:, 1]), "labels": labels, "n": len(m)}
+
+    # ---- images and codes ---------------------------------------------------------------------
+
+    def test_image(self, index: int) -> Image:
+        labels = self.test.labels
+        return Image(self.test.images[index:index + 1], index, None if labels is None else int(labels[index]))
+
+    def _input(self, model: int, image: Image) -> torch.Tensor:
+        """The model's input for an image, (1, C, H, W): a test image's fixed binarisation/dequantisation
+        (the one ``vaekit eval`` scores), an upload's own seeded one."""
+        run = self.models[model]
+        if image.index is not None:
+            return run.test_input[image.index:image.index + 1]
+        return fixed_model_input(image.pixels.to(self.device), run.model.likelihood, SPLIT_SEEDS["test"])
+
+    @torch.no_grad()
+    def decode(self, model: int, z: torch.Tensor) -> torch.Tensor:
+        """Codes z (n, L) -> the mean images E[x|z] (n, C, H, W) on the CPU, one batched decoder pass."""
+        return self.models[model].model.decode(z.to(self.device)).mean.float().cpu()
+
+    @torch.no_grad()
+    def encode(self, model: int, image: Image) -> dict:
+        """m, log_var and exp(σ) per dimension (None for an AE) and the reconstruction E[x|m]."""
+        run = self.models[model]
+        m, log_var = run.model.encode(self._input(model, image))
+        return {"m": m[0].cpu(), "log_var": None if log_var is None else log_var[0].cpu(),
+                "reconstruction": self.decode(model, m)}
+
+    @torch.no_grad()
+    def score(self, model: int, image: Image, k: int = DEFAULT_K, seed: int = 0) -> dict:
+        """The image's bound and likelihood, nats: ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ N(0, I)),
+        E_q estimated with k draws c = m + exp(σ/2)·e, KL exact per dimension, and log p(x)
+        importance-sampled with k further draws (``eval.likelihood.log_px``).  For an AE only
+        log p(x|m), the reconstruction term.
+        """
+        run = self.models[model]
+        x = self._input(model, image)
+        m, log_var = run.model.encode(x)
+        if log_var is None:
+            recon = run.model.decode(m).log_prob(x).item()
+            return {"kind": run.kind, "elbo": None, "recon": recon, "kl": None, "kl_per_dim": None,
+                    "log_px": None, "k": None, "units": "nats per example"}
+        g = torch.Generator(device=self.device).manual_seed(seed)
+        z = reparameterize(m, log_var, g, samples=k)                                    # (k, 1, L)
+        recon = run.model.log_likelihood(z, x).double().mean().item()
+        kl = kl_standard_normal(m, log_var)[0].double()                                 # (L,)
+        lp = log_px(run.model, x, k=k, generator=g).item()
+        return {"kind": run.kind, "elbo": recon - kl.sum().item(), "recon": recon, "kl": kl.sum().item(),
+                "kl_per_dim": kl.tolist(), "log_px": lp, "k": k, "units": "nats per example"}
+
+    @torch.no_grad()
+    def interpolate(self, model: int, a: Image, b: Image, steps: int = 10, method: str = "linear",
+                    code: str = "mean", seed: int = 0) -> tuple[torch.Tensor, str]:
+        """Decodes along the path from a's code to b's: (steps, C, H, W), and the code used.
+
+        code "mean": the codes m; "sample": noisy codes c = m + exp(σ/2)·e, one seeded draw
+        each (an AE has no noise, so it uses m and says "mean").
+        """
+        run = self.models[model]
+        ends = []
+        g = torch.Generator(device=self.device).manual_seed(seed)
+        used = "sample" if code == "sample" and run.kind == "vae" else "mean"
+        for image in (a, b):
+            m, log_var = run.model.encode(self._input(model, image))
+            ends.append(reparameterize(m, log_var, g)[0] if used == "sample" else m[0])
+        return self.decode(model, path(ends[0], ends[1], steps, method)), used
+
+    # ---- is it a copy? -----------------------------------------------------------------------
+
+    def _build_index(self) -> None:
+        try:
+            index = NearestIndex(self.train.images, device=self.device)
+            g = torch.Generator().manual_seed(0)
+            n = min(REFERENCE_IMAGES, len(self.test))
+            chosen = torch.randperm(len(self.test), generator=g)[:n]
+            self._reference = index.search(self.test.images[chosen])[0].cpu()
+            self._index = index
+        except Exception as e:   # reported to the request that needs it
+            self._failed = e
+        finally:
+            self._ready.set()
+
+    def neighbors(self, images: torch.Tensor) -> dict:
+        """The nearest training image of one image (1, C, H, W) uint8 or float in [0, 1], and where its
+        distance falls among real test images' nearest-training distances (RMS pixel distance)."""
+        self._ready.wait()
+        if self._failed is not None:
+            raise VaekitError(f"the nearest-image index could not be built: {self._failed}")
+        distance, index = self._index.search(images)
+        d, j = distance.item(), int(index.item())
+        ref = self._reference.double()
+        top = max(ref.max().item(), d) * 1.05 or 1.0
+        counts = torch.histc(ref, bins=HISTOGRAM_BINS, min=0.0, max=top)
+        labels = self.train.labels
+        return {"distance": d, "index": j, "label": None if labels is None else int(labels[j]),
+                "nearest": self.train.images[j:j + 1],
+                "reference": {"n": len(ref), "edges": [round(top * i / HISTOGRAM_BINS, 6) for i in range(HISTOGRAM_BINS + 1)],
+                              "counts": [int(c) for c in counts.tolist()], "median": ref.median().item(),
+                              "fraction_closer": (ref <= d).double().mean().item()},
+                "units": "RMS pixel distance (pixels in [0, 1])"}
+
+
+def path(a: torch.Tensor, b: torch.Tensor, steps: int, method: str = "linear") -> torch.Tensor:
+    """Codes from a to b (L,), both ends included: (steps, L).
+
+    "linear": (1 − t)·a + t·b.  "slerp": along the great circle, sin((1 − t)θ)/sin θ · a +
+    sin(tθ)/sin θ · b with θ the angle between a and b (White 2016, "Sampling generative
+    networks"), which keeps the norm of a prior draw typical instead of shrinking it midway;
+    linear where θ is too small for the division (a and b nearly parallel).
+    """
+    t = torch.linspace(0, 1, steps, device=a.device, dtype=torch.float64).unsqueeze(1)   # (steps, 1)
+    a64, b64 = a.double(), b.double()
+    if method == "slerp":
+        cos = (a64 @ b64) / (a64.norm() * b64.norm()).clamp_min(1e-300)
+        theta = torch.arccos(cos.clamp(-1, 1))
+        if theta.item() > 1e-4:
+            out = (torch.sin((1 - t) * theta) * a64 + torch.sin(t * theta) * b64) / torch.sin(theta)
+            return out.to(a.dtype)
+    return ((1 - t) * a64 + t * b64).to(a.dtype)
+
+
+def _rounded(values: torch.Tensor, digits: int = 4) -> list[float]:
+    """A 1-d tensor as a list of floats rounded for JSON (4 decimals: far below a pixel on the plane)."""
+    return [round(v, digits) if math.isfinite(v) else None for v in values.double().tolist()]

@@ -1,0 +1,92 @@
+"""Request values checked into Python values and tensors, each failure a one-line ``BadInput``.
+
+Every check names the field, what was expected and what was got, so the page (and a user with
+curl) can show the message as it is.  Nothing here touches a model.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import torch
+
+from ..errors import VaekitError
+
+
+class BadInput(VaekitError):
+    """A request the server refuses; ``status`` is the HTTP status to answer with (400 unless said)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "an object"
+    return repr(value)[:40]
+
+
+def integer(name: str, value, low: int, high: int) -> int:
+    """An int in [low, high] (JSON numbers like 3.0 are not accepted: an index is a whole number)."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise BadInput(f"{name}: expected a whole number from {low} to {high}; got {_kind(value)}")
+    if not low <= value <= high:
+        raise BadInput(f"{name}: {value} is out of range; expected {low} to {high}")
+    return int(value)
+
+
+def choice(name: str, value, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise BadInput(f"{name}: expected one of {', '.join(choices)}; got {_kind(value)}")
+    return value
+
+
+def codes(value, latent: int, max_codes: int) -> tuple[torch.Tensor, bool]:
+    """``z`` as one code [L numbers] or several [[L numbers], ...] -> ((n, L) float32, whether one was given).
+
+    Every entry must be a finite number (NaN and infinities are refused, and so are strings and
+    booleans); at most ``max_codes`` codes, each of exactly ``latent`` numbers.
+    """
+    if not isinstance(value, list) or not value:
+        raise BadInput(f"z: expected a list of {latent} numbers, or a list of such lists; got {_kind(value)}")
+    single = not isinstance(value[0], list)
+    rows = [value] if single else value
+    if len(rows) > max_codes:
+        raise BadInput(f"z: {len(rows)} codes in one request; at most {max_codes}")
+    for i, row in enumerate(rows):
+        where = "z" if single else f"z[{i}]"
+        if not isinstance(row, list):
+            raise BadInput(f"{where}: expected a list of {latent} numbers; got {_kind(row)}")
+        if len(row) != latent:
+            raise BadInput(f"{where}: expected {latent} numbers (the model's latent size); got {len(row)}")
+        for j, v in enumerate(row):
+            if isinstance(v, bool) or not isinstance(v, Real):
+                raise BadInput(f"{where}[{j}]: expected a number; got {_kind(v)}")
+            if not math.isfinite(v):
+                raise BadInput(f"{where}[{j}]: expected a finite number; got {v}")
+    return torch.tensor(rows, dtype=torch.float32), single
+
+
+def finite_number(name: str, value, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise BadInput(f"{name}: expected a finite number from {low:g} to {high:g}; got {_kind(value)}")
+    if not low <= value <= high:
+        raise BadInput(f"{name}: {value:g} is out of range; expected {low:g} to {high:g}")
+    return float(value)
+
+
+def only_keys(body: dict, allowed: tuple[str, ...], what: str = "the request") -> None:
+    """Refuse unknown keys (a typo like ``"indx"`` should not silently use a default)."""
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise BadInput(f"{what}: unknown field {unknown[0]!r}; expected fields: {', '.join(allowed)}")

@@ -1,0 +1,41 @@
+"""Real ``vaekit serve`` processes on free loopback ports, over two tiny runs trained on digits.
+
+    runs          {"vae": Path, "ae": Path}: a VAE and a plain AE, same data, 4-d codes (~10 s to train)
+    server_one    the URL of a server showing the VAE
+    server_two    the URL of a server showing the VAE and the AE side by side
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .server import Server
+
+TRAIN = ["--data", "digits", "--epochs", "3", "--latent", "4", "--hidden", "64", "--log-px-every", "0", "--seed", "0"]
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("serve-runs")
+    out = {}
+    for kind in ("vae", "ae"):
+        out[kind] = root / kind
+        subprocess.run([sys.executable, "-m", "vaekit", "train", *TRAIN, "--model", kind, "--out", str(out[kind])],
+                       check=True, capture_output=True, timeout=300)
+    return out
+
+
+@pytest.fixture(scope="session")
+def server_one(runs):
+    with Server([runs["vae"]]) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def server_two(runs):
+    with Server([runs["vae"], runs["ae"]]) as server:
+        yield server.url
