@@ -20,6 +20,9 @@ from ..validate import positive_int
 
 # The (queries × references) block of squared distances held at once: 2^23 floats, 32 MB.
 BLOCK = 1 << 23
+# NearestIndex's block, 4 MB: a long-running server keeps what its allocator once held, and
+# glibc keeps freed blocks of up to 32 MB in the heap instead of returning them.
+SERVING_BLOCK = 1 << 20
 
 
 def as_unit_float(images: torch.Tensor) -> torch.Tensor:
@@ -79,7 +82,7 @@ def _update_nearest(q, q_sq, r, r_sq, r0: int, q_chunk: int, best, index) -> Non
     """
     for q0 in range(0, len(q), q_chunk):
         part = slice(q0, q0 + q_chunk)
-        sq = q_sq[part, None] + r_sq[None, :] - 2 * q[part] @ r.T            # (B, R) squared distances
+        sq = torch.addmm(r_sq[None, :], q[part], r.T, alpha=-2).add_(q_sq[part, None])   # (B, R) squared distances
         low, at = sq.min(1)
         better = low < best[part]
         best[part] = torch.where(better, low, best[part])
@@ -101,9 +104,12 @@ class NearestIndex:
         self.refs = refs
         self.shape = tuple(refs.shape[1:])
         self.device = torch.device(device) if device is not None else refs.device
-        self.matrix = torch.cat([as_unit_float(refs[i:i + 8192].to(self.device)).flatten(1)
-                                 for i in range(0, len(refs), 8192)])                     # (M, D)
-        self.sq_norms = (self.matrix * self.matrix).sum(1)                                  # (M,)
+        self.matrix = torch.empty(len(refs), refs[0].numel(), device=self.device)           # (M, D)
+        self.sq_norms = torch.empty(len(refs), device=self.device)                          # (M,)
+        for i in range(0, len(refs), 1024):   # in pieces: never a second copy of the whole set
+            piece = as_unit_float(refs[i:i + 1024].to(self.device)).flatten(1)
+            self.matrix[i:i + 1024] = piece
+            self.sq_norms[i:i + 1024] = (piece * piece).sum(1)
 
     def __len__(self) -> int:
         return len(self.matrix)
@@ -121,7 +127,7 @@ class NearestIndex:
         q = as_unit_float(queries.to(self.device)).flatten(1)                                # (N, D)
         best = torch.full((len(q),), float("inf"), device=self.device)
         index = torch.zeros(len(q), dtype=torch.int64, device=self.device)
-        q_chunk = max(1, BLOCK // len(self.matrix))
+        q_chunk = max(1, SERVING_BLOCK // len(self.matrix))
         _update_nearest(q, (q * q).sum(1), self.matrix, self.sq_norms, 0, q_chunk, best, index)
         found = self.refs[index.to(self.refs.device)].to(self.device)
         return rms_distance(queries.to(self.device), found), index

@@ -36,7 +36,7 @@ MAX_CODES = 256                 # codes per decode request
 MAX_STEPS = 64                  # interpolation steps
 MAX_K = 5000                    # importance samples per score request
 DEFAULT_K = 100
-REFERENCE_IMAGES = 1000         # test images whose nearest-training distance makes the reference distribution
+REFERENCE_IMAGES = 500          # test images whose nearest-training distance makes the reference distribution
 HISTOGRAM_BINS = 30
 ENCODE_BATCH = 1000
 
@@ -113,9 +113,11 @@ class Explorer:
         self._reference: torch.Tensor | None = None
         self._ready = threading.Event()
         self._failed: Exception | None = None
-        # The training set's search index and the reference distances take a second or two on
-        # MNIST: built in the background, so the server answers at once.
-        threading.Thread(target=self._build_index, name="vaekit-nearest-index", daemon=True).start()
+        # The training set's search index and the reference distances take a few seconds on
+        # MNIST: built in the background, so the server answers at once.  Not a daemon thread:
+        # torch aborts the process ("terminate called without an active exception") if the
+        # interpreter exits while one is still computing.
+        threading.Thread(target=self._build_index, name="vaekit-nearest-index").start()
 
     # ---- what the page draws ---------------------------------------------------------------
 
