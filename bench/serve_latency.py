@@ -169,7 +169,7 @@ def main() -> int:
     for name, concurrency, pct, rps in rows:
         print(f"{name:<27} {concurrency:>7} {pct['p50']:8.2f} {pct['p95']:8.2f} {pct['p99']:8.2f} {rps:8.0f}")
     decode_p50 = rows[0][2]["p50"] / 1000
-    print(f"\nthe same work in this process, no HTTP (median of 200):")
+    print("\nthe same work in this process, no HTTP (median of 200):")
     print(f"  decode + PNG           {floor['decode'] * 1000:7.2f} ms   server p50 / in-process: "
           f"{decode_p50 / floor['decode']:.1f}x")
     print(f"  nearest of {floor['train_images']:,} images  {floor['search'] * 1000:7.2f} ms (decode + search)")
