@@ -37,3 +37,7 @@ class RunDirError(VaekitError):
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class DistributedFailure(RuntimeError):
+    """Under torchrun: a collective failed or timed out (another process died, the network broke)."""

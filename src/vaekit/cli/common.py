@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import traceback
 from contextlib import contextmanager
 
-from ..errors import ConfigError, TrainingDiverged, VaekitError
+from ..errors import ConfigError, DistributedFailure, TrainingDiverged, VaekitError
 from .flags import flag
 
 
@@ -72,10 +73,17 @@ def run_command(func, args, preload: tuple[str, ...] = ()) -> int:
     except Exception as e:
         if args.debug:
             traceback.print_exception(e)
-        if isinstance(e, (VaekitError, TrainingDiverged)):
-            print(f"vaekit: error: {message(e)}", file=sys.stderr)
+        who = _who()
+        if isinstance(e, (VaekitError, TrainingDiverged, DistributedFailure)):
+            print(f"vaekit{who}: error: {message(e)}", file=sys.stderr)
             return 2 if isinstance(e, VaekitError) else 1
         # a bug or an environment failure: still one line unless --debug
-        print(f"vaekit: failed: {type(e).__name__}: {message(e)} (rerun with --debug for the traceback)",
+        print(f"vaekit{who}: failed: {type(e).__name__}: {message(e)} (rerun with --debug for the traceback)",
               file=sys.stderr)
         return 1
+
+
+def _who() -> str:
+    """' (rank R of W)' in a process torchrun started as one of several, '' otherwise."""
+    world = os.environ.get("WORLD_SIZE", "1")
+    return f" (rank {os.environ['RANK']} of {world})" if "RANK" in os.environ and world != "1" else ""

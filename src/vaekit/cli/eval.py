@@ -25,13 +25,22 @@ def add_parser(sub, parents):
 def main(args) -> int:
     import sys
 
+    from .. import distributed
+    from ..device import resolve_device
     from ..eval.run import evaluate_run
     from ..jsonio import dumps
 
-    report = evaluate_run(args.run_dir, split=args.split, k=args.k, batch_size=args.batch_size, seed=args.seed,
-                          data=args.data, data_dir=args.data_dir, device=args.device, force=args.force,
-                          on_start=None if args.json else lambda text: print(text, file=sys.stderr, flush=True))
-    print(dumps(report) if args.json else format_report(report))
+    # Under torchrun the ranks share the batches (eval.shards) and rank 0 prints the reduced report.
+    with distributed.session(resolve_device(args.device)):
+        main = distributed.is_main()
+        report = evaluate_run(args.run_dir, split=args.split, k=args.k, batch_size=args.batch_size, seed=args.seed,
+                              data=args.data, data_dir=args.data_dir, device=args.device, force=args.force,
+                              on_start=None if args.json or not main else
+                              lambda text: print(text, file=sys.stderr, flush=True))
+        if distributed.world_size() > 1:
+            report["world_size"] = distributed.world_size()
+    if main:
+        print(dumps(report) if args.json else format_report(report))
     return 0
 
 

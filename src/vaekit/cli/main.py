@@ -7,11 +7,14 @@ subcommand imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
 from .. import __version__
 from .common import Parser, run_command
+
+DISTRIBUTED = ("train", "eval")   # the commands that run under torchrun (vaekit.distributed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +44,17 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         args.argv = argv
-        return run_command(args.func, args, preload=() if args.command == "download" else ("torch",))
+        if args.command not in DISTRIBUTED and "RANK" in os.environ and "WORLD_SIZE" in os.environ \
+                and os.environ["WORLD_SIZE"] != "1":
+            print(f"vaekit: error: vaekit {args.command} runs in one process; under torchrun only "
+                  f"{' and '.join(DISTRIBUTED)} run on several", file=sys.stderr)
+            return 2
+        code = run_command(args.func, args, preload=() if args.command == "download" else ("torch",))
+        if "RANK" in os.environ and os.environ.get("WORLD_SIZE", "1") != "1":   # one of torchrun's ranks
+            from ..distributed import exit_now
+
+            exit_now(code)   # does not return: skips finalisation, where gloo can abort (see exit_now)
+        return code
     except KeyboardInterrupt:   # Ctrl-C before a command started (while importing, say)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("vaekit: interrupted", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ..train.config import TrainConfig
@@ -50,31 +51,57 @@ def last_checkpoint(run_dir) -> int | None:
 
 
 def main(args) -> int:
-    from ..errors import ConfigError, TrainingDiverged
-    from ..rundir import RunDir, command_line
+    from pathlib import Path
+
+    from .. import distributed
+    from ..device import resolve_device
+    from ..errors import ConfigError
+    from ..rundir import command_line
     from ..train.config import from_toml, make_config
-    from ..train.run import config_for_resume, fit, prepare
-    from ..viz import vae_figures
-    from .common import Interrupted
+    from ..train.run import config_for_resume
 
     flags = config_values(args, TrainConfig)
     command = command_line(args.argv)
+    if (not args.resume and distributed.launched() and distributed.restart_count() > 0 and args.out is not None
+            and (Path(args.out) / "config.json").exists()):
+        # torchrun --max-restarts started this job again after a worker failed: continue the run
+        # the first attempt made instead of refusing its folder.
+        args.resume = True
+        if os.environ.get("RANK") == "0":
+            print(f"torchrun restart {distributed.restart_count()}: resuming {args.out} from its last checkpoint",
+                  flush=True)
     if args.resume:
         if args.out is None:
             raise ConfigError("out must name the run to continue with --resume", setting="out")
         settings = {**(from_toml(args.config) if args.config else {}), **flags}   # flags win over the file
-        run = RunDir.resume(args.out)
-        try:
-            cfg = config_for_resume(run.path, settings)
-            prepared = prepare(cfg)
-        except BaseException:
-            run.close()
-            raise
+        cfg = config_for_resume(args.out, settings)   # config.json only: written atomically, safe to read
     else:
         cfg = make_config(args.config, **flags)
-        prepared = prepare(cfg)    # every data file read, sizes checked: nothing is written before this
-        run = new_run(args.out, cfg.data, cfg.model, "train")
-    print(f"run directory: {run.path}", flush=True)
+    with distributed.session(resolve_device(cfg.device)):
+        return _train(args, cfg, command)
+
+
+def _train(args, cfg, command) -> int:
+    from .. import distributed
+    from ..errors import TrainingDiverged
+    from ..rundir import RunDir
+    from ..train.run import fit, prepare
+    from ..viz import vae_figures
+    from .common import Interrupted
+
+    prepared = prepare(cfg)    # every data file read, sizes checked: nothing is written before this
+    opened = {}
+
+    def open_run():   # rank 0 alone owns the run directory (and its lock)
+        opened["run"] = RunDir.resume(args.out) if args.resume else new_run(args.out, cfg.data, cfg.model, "train")
+        return str(opened["run"].path)
+
+    path = distributed.on_main(open_run)
+    run = opened.get("run")   # None on the other ranks: they write nothing
+    main = distributed.is_main()
+    if main:
+        world = distributed.world_size()
+        print(f"run directory: {path}" + (f"  ({world} processes)" if world > 1 else ""), flush=True)
 
     def progress_bar(rows, epoch):   # a bar per epoch on a terminal, nothing in logs
         from tqdm import tqdm
@@ -86,22 +113,27 @@ def main(args) -> int:
         print(f"epoch {r['epoch']:>3}/{cfg.epochs}  train loss {r['train_loss']:.2f}  "
               f"val -ELBO {r['val_loss']:.2f} nats{extra}  {r['seconds']:.2f} s", flush=True)
 
+    figures = {}
     try:
-        model, history = fit(cfg, run, resume=args.resume, progress=progress_bar if sys.stderr.isatty() else None,
+        model, history = fit(cfg, run, resume=args.resume,
+                             progress=progress_bar if main and sys.stderr.isatty() else None,
                              on_epoch=on_epoch, command=command, prepared=prepared)
-        test = prepared.splits[2]
-        figures = vae_figures(model, test, history, seed=cfg.seed, title=f"{cfg.model} on {cfg.data}")
-        for name, png in figures.items():
-            run.write_figure(name, png)
+        if run is not None:
+            test = prepared.splits[2]
+            figures = vae_figures(model, test, history, seed=cfg.seed, title=f"{cfg.model} on {cfg.data}")
+            for name, png in figures.items():
+                run.write_figure(name, png)
     except KeyboardInterrupt:
-        epoch = last_checkpoint(run.path)
-        raise Interrupted(f"no checkpoint was written yet; {run.path} holds no trained model" if epoch is None else
-                          f"the last checkpoint (epoch {epoch}) in {run.path} is kept; --resume continues from it")
+        epoch = last_checkpoint(path)
+        raise Interrupted(f"no checkpoint was written yet; {path} holds no trained model" if epoch is None else
+                          f"the last checkpoint (epoch {epoch}) in {path} is kept; --resume continues from it")
     except TrainingDiverged as e:
-        epoch = last_checkpoint(run.path)
+        epoch = last_checkpoint(path)
         kept = "no checkpoint was written" if epoch is None else f"the last good checkpoint (epoch {epoch}) is kept"
         raise TrainingDiverged(f"{e}; {kept}") from None
     finally:
-        run.close()
-    print(f"wrote {run.path}/: config.json metrics.jsonl checkpoint {' '.join(figures)}")
+        if run is not None:
+            run.close()
+    if main:
+        print(f"wrote {path}/: config.json metrics.jsonl checkpoint {' '.join(figures)}")
     return 0

@@ -67,31 +67,47 @@ class TrainingBatches:
     def __len__(self) -> int:
         return len(self.images)
 
-    def __call__(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        shape = (len(idx),) + tuple(self.images.shape[1:])
-        bufs = self._batch_buffers(shape)
+    def __call__(self, idx: torch.Tensor, generator: torch.Generator | None = None,
+                 rows: slice | None = None) -> torch.Tensor:
+        """The batch of rows ``idx`` (B,), freshly binarised/dequantised with ``generator``: (B, C, H, W).
+
+        ``rows``: only these rows of the batch (one rank's part of a global batch, under
+        ``torch.distributed``).  The noise is still drawn for the whole batch, and the part's
+        rows take theirs, so every rank's generator stays in step and each example gets the
+        noise it would get in one process.
+        """
+        full = (len(idx),) + tuple(self.images.shape[1:])
+        part = idx if rows is None else idx[rows]
+        shape = (len(part),) + full[1:]
+        bufs = self._batch_buffers(shape, full)
         out = bufs["out"]
         if self.images.is_floating_point():   # continuous data: the rows themselves
-            return torch.index_select(self.images, 0, idx, out=out)
+            return torch.index_select(self.images, 0, part, out=out)
         if self.likelihood == "gaussian":   # (pixel + u)/256, as ``dequantize``
-            torch.rand(shape, generator=generator, device=out.device, out=out)
-            return out.add_(torch.index_select(self.images, 0, idx, out=bufs["pixels"])).div_(256)
-        thresholds = torch.index_select(self.thresholds, 0, idx, out=bufs["thresholds"])
-        draws = random_int16(bufs["draws"], generator)
-        return torch.lt(draws[:math.prod(shape)].view(shape), thresholds, out=out)   # 1.0 where u < T
+            if rows is None:
+                torch.rand(shape, generator=generator, device=out.device, out=out)
+            else:
+                out.copy_(torch.rand(full, generator=generator, device=out.device)[rows])
+            return out.add_(torch.index_select(self.images, 0, part, out=bufs["pixels"])).div_(256)
+        thresholds = torch.index_select(self.thresholds, 0, part, out=bufs["thresholds"])
+        draws = random_int16(bufs["draws"], generator)[:math.prod(full)].view(full)
+        if rows is not None:
+            draws = draws[rows]
+        return torch.lt(draws, thresholds, out=out)   # 1.0 where u < T
 
-    def _batch_buffers(self, shape: tuple[int, ...]) -> dict[str, torch.Tensor]:
-        """The output batch and the scratch tensors for batches of ``shape``, (B, C, H, W)."""
-        if "out" not in self._buffers or tuple(self._buffers["out"].shape) != shape:
+    def _batch_buffers(self, shape: tuple[int, ...], full: tuple[int, ...]) -> dict[str, torch.Tensor]:
+        """The output batch (``shape``) and the scratch tensors, the random draws sized for the
+        whole batch (``full``); made again when either changes."""
+        if self._buffers.get("key") != (shape, full):
             device = self.images.device
-            self._buffers = {"out": torch.empty(shape, device=device)}
+            self._buffers = {"key": (shape, full), "out": torch.empty(shape, device=device)}
             if self.images.is_floating_point():
                 pass
             elif self.likelihood == "gaussian":
                 self._buffers["pixels"] = torch.empty(shape, device=device, dtype=torch.uint8)
             else:
                 self._buffers["thresholds"] = torch.empty(shape, device=device, dtype=torch.int32)
-                self._buffers["draws"] = torch.empty(-(-math.prod(shape) // 4), device=device, dtype=torch.int64)
+                self._buffers["draws"] = torch.empty(-(-math.prod(full) // 4), device=device, dtype=torch.int64)
         return self._buffers
 
 

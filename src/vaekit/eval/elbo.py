@@ -4,31 +4,46 @@ from __future__ import annotations
 
 import torch
 
+from .. import distributed
 from ..objectives.elbo import elbo_terms
 from ..validate import positive_int
+from .shards import seeded_batches
 
 
 @torch.no_grad()
-def elbo_sums(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.Generator | None = None) -> dict:
+def elbo_sums(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.Generator | None = None,
+              seed: int | None = None) -> dict:
     """Sums over the examples of x (N, C, H, W) in [0, 1], as device tensors (no host sync).
 
     Returns {"recon": Σ log p(x|c) (scalar), "kl_per_dim": Σ KL per latent dimension (L,) or
-    None for a plain autoencoder, "n": N}.  Divide by n for per-example nats.
+    None for a plain autoencoder, "n": N}.  Divide by n for per-example nats.  The noise comes
+    from ``generator``, batch after batch; or, with ``seed``, from one generator per batch
+    (``shards.seeded_batches``), the batches shared among torchrun's ranks and the sums
+    reduced over them: the same sums whatever the number of processes.
     """
     positive_int("batch_size", batch_size)
+    if seed is None:
+        parts = ((slice(i, i + batch_size), generator) for i in range(0, len(x), batch_size))
+    else:
+        parts = seeded_batches(len(x), batch_size, seed, x.device)
     recon = torch.zeros((), device=x.device)
     kl = None
-    for i in range(0, len(x), batch_size):
-        r, k = elbo_terms(model, x[i:i + batch_size], generator)
+    for rows, g in parts:
+        r, k = elbo_terms(model, x[rows], g)
         recon += r.sum()
         if k is not None:
             kl = k.sum(0) if kl is None else kl + k.sum(0)
+    if seed is not None:
+        recon = distributed.all_sum(recon)
+        if model.is_variational:   # a rank with no batch still adds its zeros
+            kl = distributed.all_sum(kl if kl is not None else torch.zeros(model.latent_dim, device=x.device))
     return {"recon": recon, "kl_per_dim": kl, "n": len(x)}
 
 
-def elbo_means(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.Generator | None = None) -> dict:
-    """Per-example means in nats as Python floats: elbo, recon, kl (kl = 0 for a plain AE)."""
-    s = elbo_sums(model, x, batch_size, generator)
+def elbo_means(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.Generator | None = None,
+               seed: int | None = None) -> dict:
+    """Per-example means in nats as Python floats: elbo, recon, kl (kl = 0 for a plain AE); ``seed`` as ``elbo_sums``."""
+    s = elbo_sums(model, x, batch_size, generator, seed)
     recon = s["recon"].item() / s["n"]
     kl = 0.0 if s["kl_per_dim"] is None else s["kl_per_dim"].sum().item() / s["n"]
     return {"elbo": recon - kl, "recon": recon, "kl": kl}

@@ -15,10 +15,12 @@ import time
 
 import torch
 
+from .. import distributed
 from ..data.transforms import bits_per_dim
 from ..errors import VaekitError
 from ..validate import positive_int
 from .elbo import elbo_sums
+from .likelihood import log_px
 
 ACTIVE_THRESHOLD = 0.01
 
@@ -38,10 +40,18 @@ def check_input(model, x: torch.Tensor) -> None:
 
 @torch.no_grad()
 def active_units(model, x: torch.Tensor, batch_size: int = 1024) -> tuple[int, torch.Tensor]:
-    """(number of active dimensions, Cov_x(E_q[z|x]) per dimension (L,)) over x (N, C, H, W)."""
-    m = torch.cat([model.encode(x[i:i + batch_size])[0] for i in range(0, len(x), batch_size)])
-    var = m.double().var(0)
-    return int((var > ACTIVE_THRESHOLD).sum()), var
+    """(number of active dimensions, Cov_x(E_q[z|x]) per dimension (L,)) over x (N, C, H, W).
+
+    Under torchrun each rank encodes its share of x (``distributed.shard``) and the sums of m
+    and m² (float64) are reduced: the unbiased variance of m over all N examples.
+    """
+    part = x[distributed.shard(len(x))]
+    m = torch.cat([model.encode(part[i:i + batch_size])[0] for i in range(0, len(part), batch_size)]
+                  or [x.new_zeros(0, model.latent_dim)]).double()
+    sums = distributed.all_sum(torch.stack([m.sum(0), (m * m).sum(0)]))                # (2, L)
+    n = len(x)
+    var = (sums[1] - sums[0] ** 2 / n) / max(n - 1, 1)
+    return int((var > ACTIVE_THRESHOLD).sum()), var.clamp_min(0)
 
 
 @torch.no_grad()
@@ -60,7 +70,6 @@ def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed:
     check_input(model, x)
     start = time.perf_counter()
     dims = math.prod(x.shape[1:])
-    g = torch.Generator(device=x.device).manual_seed(seed)
     n = len(x)
     if model.log_prob_is_exact:   # the "bound" is the log-likelihood itself
         lp = model.log_prob(x)
@@ -69,14 +78,20 @@ def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed:
     else:
         if not model.is_variational:
             raise VaekitError("log p(x) needs a VAE or a GMM; this run is a plain autoencoder (no q(z|x), no P(x))")
-        sums = elbo_sums(model, x, batch_size=max(batch_size, 1024), generator=g)
+        # Each batch draws from its own seeded generator (``shards``): the same numbers whether
+        # one process or torchrun's ranks share the batches.
+        sums = elbo_sums(model, x, batch_size=max(batch_size, 1024), seed=seed)
         recon = sums["recon"].item() / n
         kl_per_dim = (sums["kl_per_dim"] / n).tolist()
-        lp = model.log_prob(x, k=k, batch_size=batch_size, generator=g)
+        lp = log_px(model, x, k=k, batch_size=batch_size, seed=seed + 1)   # this rank's examples
         active, _ = active_units(model, x)
         report = {"elbo": recon - sum(kl_per_dim), "recon": recon, "kl": sum(kl_per_dim)}
-    mean = lp.double().mean().item()
-    se = lp.double().std().item() / math.sqrt(n) if n > 1 else float("nan")
+    if model.log_prob_is_exact:
+        total, squares = lp.double().sum().item(), (lp.double() ** 2).sum().item()
+    else:
+        total, squares = distributed.sum_floats(lp.double().sum().item(), (lp.double() ** 2).sum().item())
+    mean = total / n
+    se = math.sqrt(max(squares / n - mean * mean, 0.0) * n / (n - 1)) / math.sqrt(n) if n > 1 else float("nan")
     report.update({
         "log_px": mean,
         "log_px_se": se,

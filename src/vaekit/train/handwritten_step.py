@@ -156,11 +156,14 @@ class HandWrittenMLPElboStep:
         return bufs
 
     @torch.no_grad()
-    def __call__(self, x: torch.Tensor, beta: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, beta: float, generator: torch.Generator | None = None,
+                 rows: tuple[int, slice] | None = None) -> torch.Tensor:
         """Set every parameter's .grad to ∂ mean(loss)/∂θ for the batch x (B, C, H, W) in {0, 1}.
 
         Returns Σ loss over the batch (a 0-d tensor, nats; not synchronised), the negative ELBO
-        with KL weight β.  The noise e is drawn exactly as ``reparameterize`` draws it.
+        with KL weight β.  The noise e is drawn exactly as ``reparameterize`` draws it; with
+        ``rows`` = (n, part), x is the rows ``part`` of a global batch of n (one rank's share):
+        e is drawn for all n and the part takes its rows, as ``TrainingBatches`` does.
         """
         for p, grad in self._params_and_grads:   # rebind if someone set .grad to None meanwhile
             if p.grad is not grad:
@@ -172,7 +175,10 @@ class HandWrittenMLPElboStep:
         out = enc_acts[-1]
         m, log_var = out[:, :latent], out[:, latent:]
         std = torch.exp(log_var * 0.5)
-        e = torch.randn((b, latent), generator=generator, device=x.device, dtype=x.dtype)
+        if rows is None:
+            e = torch.randn((b, latent), generator=generator, device=x.device, dtype=x.dtype)
+        else:
+            e = torch.randn((rows[0], latent), generator=generator, device=x.device, dtype=x.dtype)[rows[1]]
         z = torch.addcmul(m, std, e)                                   # c = m + exp(σ/2)·e
         dec_acts = _forward(self.dec, z, bufs["dec"])
         logits = dec_acts[-1]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .. import distributed
 from ..data.transforms import TrainingBatches
 from ..device import flush_denormals
 from ..errors import ConfigError, TrainingDiverged
@@ -63,7 +64,17 @@ def handwritten_step(model, cfg: TrainConfig) -> HandWrittenMLPElboStep | None:
 
 def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, epoch: int,
                 generator: torch.Generator, progress=None) -> EpochResult:
-    """One pass over the training set ``batches`` (on the model's device), in a seeded random order."""
+    """One pass over the training set ``batches`` (on the model's device), in a seeded random order.
+
+    Under torchrun (``vaekit.distributed``), every rank draws the same permutation and the same
+    data noise from ``generator`` (so the generators stay in step), takes its rows of each global
+    batch of ``cfg.batch_size`` (``distributed.split``: sizes differ by at most one), and the
+    gradients are summed over ranks in one flat buffer, each weighted by its share of the batch:
+    every rank then holds the one-process gradient of the global batch and takes the same step.
+    The hand-written step draws the code noise e for the whole batch too, so the run differs
+    from one process only by the order of floating-point sums; the autograd path draws e per
+    rank from a generator seeded by (seed, epoch, rank).
+    """
     model.train()
     for group in optimizer.param_groups:
         group["lr"] = learning_rate(cfg, epoch)
@@ -71,6 +82,10 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
     device = batches.images.device
     steps = math.ceil(n / cfg.batch_size)
     step_fn = handwritten_step(model, cfg)
+    world = distributed.world_size()
+    params = list(model.parameters())
+    code_noise = generator if world == 1 else torch.Generator(device=device).manual_seed(
+        ((cfg.seed * 1_000_003 + epoch) * 65_537 + distributed.rank()) % 2 ** 63)
     rows = range(steps) if progress is None else progress(range(steps), epoch)
     start = time.perf_counter()
     # denormal floats cost ~100x a normal one on x86 CPUs; the conv model makes many of them
@@ -78,20 +93,31 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
         perm = torch.randperm(n, generator=generator, device=device)
         batch_losses = torch.zeros(steps, device=device)   # Σ loss over each batch, nats
         for step in rows:
-            x = batches(perm[step * cfg.batch_size:(step + 1) * cfg.batch_size], generator)
+            idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+            part = None if world == 1 else distributed.split(len(idx))
+            x = batches(idx, generator, rows=part)
             beta = kl_weight(cfg, epoch, step, steps)
-            if step_fn is not None:
-                total = step_fn(x, beta, generator)   # sets every .grad
+            if len(x) == 0:   # more ranks than rows in this (last) batch: nothing to add but zeros
+                if step_fn is not None:   # keep the generator in step with the ranks that drew e
+                    torch.randn((len(idx), model.latent_dim), generator=generator, device=device)
+                for p in params:
+                    p.grad = torch.zeros_like(p) if p.grad is None else p.grad.zero_()
+                total = torch.zeros((), device=device)
+            elif step_fn is not None:
+                total = step_fn(x, beta, generator, rows=None if part is None else (len(idx), part))   # sets .grad
             else:
                 if cfg.objective == "iwae":
-                    loss = negative_iwae(model, x, cfg.k, generator)
+                    loss = negative_iwae(model, x, cfg.k, code_noise)
                 else:
-                    loss, _, _ = negative_elbo(model, x, beta, generator, cfg.free_bits)
+                    loss, _, _ = negative_elbo(model, x, beta, code_noise, cfg.free_bits)
                 total = loss.sum()
                 optimizer.zero_grad(set_to_none=True)
                 (total / len(x)).backward()
+            if world > 1:
+                distributed.sum_gradients(params, len(x) / len(idx))
             optimizer.step()
             batch_losses[step] = total.detach()
+        batch_losses = distributed.all_sum(batch_losses)   # every rank sees the same losses, and stops together
         bad = ~torch.isfinite(batch_losses)
         if bad.any():   # the epoch's one host sync besides the loss read below
             step = int(bad.nonzero()[0, 0])

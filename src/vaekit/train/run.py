@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import torch
 
+from .. import distributed
 from ..data import load as load_dataset
 from ..data.transforms import TrainingBatches
 from ..device import flush_denormals, resolve_device
@@ -108,7 +109,7 @@ def fit(cfg: TrainConfig, out: str | Path | RunDir | None = None, *, resume: boo
     training or validation loss raises TrainingDiverged before that epoch's checkpoint.
     ``prepared``: what ``prepare(cfg)`` returned, if the caller checked before making ``out``.
     """
-    if resume and out is None:
+    if resume and out is None and distributed.is_main():   # under torchrun only rank 0 holds the run
         raise ValueError("resume needs the run directory to continue (out)")
     prepared = prepared if prepared is not None else prepare(cfg)
     run = out if isinstance(out, RunDir) or out is None else (RunDir.resume(out) if resume else RunDir.create(out, "train"))
@@ -125,27 +126,45 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
     optimizer = make_optimizer(model, cfg.lr)
     generator = torch.Generator(device=device).manual_seed(cfg.seed)
     history: list[dict] = []
-    start_epoch = 0
-    if run is not None:
-        command = command if command is not None else ["vaekit"]
+    world = distributed.world_size()
+
+    def open_run():
+        """Rank 0 (the only rank with a run directory): config.json, and on --resume the checkpoint's
+        state, returned to be sent to the other ranks (no other rank reads the files)."""
+        nonlocal history
+        if run is None:
+            return None
+        loaded = None
         if resume:
             _check_resumable(run.path, cfg)
             config = read_config(run.path)
             config["fit"] = cfg.to_dict()
             config["device"] = str(device)
             config["resumed"] = [*config.get("resumed", []), list(command)]
+            config["resumed_world_sizes"] = [*config.get("resumed_world_sizes", []), world]
             if status(run.path) == "run":   # else a half-made run, killed before its first checkpoint: start over
                 saved, state, _ = load_checkpoint(run.path, want_state=True)
-                model.load_state_dict(saved.state_dict())
-                optimizer.load_state_dict(state["optimizer"])
-                generator.set_state(state["generator"])
-                start_epoch = state["epoch"]
-                history = read_metrics(run.path, upto=start_epoch)
+                history = read_metrics(run.path, upto=state["epoch"])
+                loaded = {"model": _cpu(saved.state_dict()), "optimizer": _cpu(state["optimizer"]),
+                          "generator": state["generator"], "epoch": state["epoch"]}
         else:
             config = run_config(cfg.model, mcfg.to_dict(), cfg.to_dict(),
                                 {"name": cfg.data, "image_shape": list(train.image_shape), "n_train": len(train),
                                  "n_val": len(val), "n_test": len(test)}, str(device), command)
+            config["world_size"] = world
         run.write_config(config)
+        return loaded
+
+    if run is not None:
+        command = command if command is not None else ["vaekit"]
+    loaded = distributed.on_main(open_run)
+    start_epoch = 0
+    if loaded is not None:
+        model.load_state_dict(loaded["model"])
+        optimizer.load_state_dict(loaded["optimizer"])
+        generator.set_state(loaded["generator"])
+        start_epoch = loaded["epoch"]
+    distributed.broadcast_parameters(model)   # identical starting weights on every rank (they are, by seed)
 
     batches = TrainingBatches(train.images.to(device), mcfg.likelihood)
     val_x = val.model_input(mcfg.likelihood, device=device)
@@ -157,14 +176,26 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
         if bad:
             raise TrainingDiverged(f"non-finite validation loss at epoch {epoch} ({bad[0]} = {record[bad[0]]})")
         history.append(record)
-        if run is not None:
+        if run is not None:   # rank 0 only: metrics and checkpoint, each written atomically
             run.write_metrics(history)
             run.save_checkpoint(model, {"optimizer": optimizer.state_dict(), "generator": generator.get_state(),
                                         "epoch": epoch}, epoch)
-        if on_epoch is not None:
+        if on_epoch is not None and distributed.is_main():
             on_epoch(record)
+    distributed.agree_checksum(model)   # every rank took the same steps: the same weights, or an error
     model.eval()
     return model, history
+
+
+def _cpu(obj):
+    """A state dict with every tensor on the CPU, to be sent to the other ranks."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_cpu(v) for v in obj)
+    return obj
 
 
 def _check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
@@ -184,14 +215,18 @@ def validate(model, val_x: torch.Tensor, cfg: TrainConfig, epoch: int, device) -
     """
     model.eval()
     start = time.perf_counter()
-    # A fresh generator per epoch: validation never disturbs the training random stream.
-    g = torch.Generator(device=device).manual_seed(cfg.seed + epoch)
+    # Fresh generators per epoch: validation never disturbs the training random stream.  Each
+    # batch has its own seeded generator, the batches shared among torchrun's ranks and the
+    # sums reduced (``eval.shards``): the same numbers on 1 or W processes.
+    seed = (cfg.seed + epoch) % 2 ** 62
     with flush_denormals(device):
-        means = elbo_means(model, val_x, generator=g)
+        means = elbo_means(model, val_x, seed=seed)
         record = {"val_loss": -means["elbo"], "val_recon": means["recon"], "val_kl": means["kl"]}
         due = cfg.log_px_every and cfg.model == "vae" and (epoch % cfg.log_px_every == 0 or epoch == cfg.epochs)
         if due:
-            record["val_log_px"] = log_px(model, val_x, k=cfg.log_px_k, generator=g).mean().item()
+            lp = log_px(model, val_x, k=cfg.log_px_k, seed=seed + 2 ** 62)
+            total, count = distributed.sum_floats(lp.double().sum().item(), len(lp))
+            record["val_log_px"] = total / count
         if model.has_exact_log_prob:
             record["val_log_px_exact"] = model.exact_log_prob(val_x).double().mean().item()
     record["val_seconds"] = time.perf_counter() - start
