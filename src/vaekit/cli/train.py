@@ -56,7 +56,7 @@ def main(args) -> int:
     from .. import distributed
     from ..device import resolve_device
     from ..errors import ConfigError
-    from ..rundir import command_line
+    from ..rundir import command_line, resumable
     from ..train.config import from_toml, make_config
     from ..train.run import config_for_resume
 
@@ -74,6 +74,7 @@ def main(args) -> int:
         if args.out is None:
             raise ConfigError("out must name the run to continue with --resume", setting="out")
         settings = {**(from_toml(args.config) if args.config else {}), **flags}   # flags win over the file
+        resumable(args.out)                           # RunDir.resume's errors, before reading the config
         cfg = config_for_resume(args.out, settings)   # config.json only: written atomically, safe to read
     else:
         cfg = make_config(args.config, **flags)

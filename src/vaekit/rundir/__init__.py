@@ -9,7 +9,8 @@
 from .checkpoint import MAX_PARAMETERS, current
 from .checkpoint import load as load_checkpoint
 from .layout import FIGURES, KINDS
-from .run import RunDir, check_path, command_line, load_model, read_config, read_metrics, run_config, status
+from .run import (RunDir, check_path, command_line, load_model, read_config, read_metrics, resumable, run_config,
+                  status)
 
 __all__ = ["FIGURES", "KINDS", "MAX_PARAMETERS", "RunDir", "check_path", "command_line", "current",
-           "load_checkpoint", "load_model", "read_config", "read_metrics", "run_config", "status"]
+           "load_checkpoint", "load_model", "read_config", "read_metrics", "resumable", "run_config", "status"]

@@ -129,6 +129,18 @@ def status(path: Path) -> str:
     return "foreign"
 
 
+def resumable(out) -> Path:
+    """``out`` as a Path if it holds a run that ``RunDir.resume`` can continue; its errors otherwise.
+
+    Read-only (no lock): for the processes of a torchrun job that only read the run.
+    """
+    path = check_path(out)
+    if not path.is_dir() or status(path) == "new":
+        raise CheckpointError(f"{path}: no checkpoint found (expected {POINTER}); is this a vaekit run directory?")
+    _refuse_foreign(path)
+    return path
+
+
 # ---- writing (locked) ------------------------------------------------------------------------
 
 
@@ -179,15 +191,11 @@ class RunDir:
     @classmethod
     def resume(cls, out) -> "RunDir":
         """The run in ``out``, locked for continuing it (CheckpointError if there is none)."""
-        path = check_path(out)
-        nothing = CheckpointError(f"{path}: no checkpoint found (expected {POINTER}); is this a vaekit run directory?")
-        if not path.is_dir():
-            raise nothing
-        _refuse_foreign(path)
+        path = resumable(out)
         run = cls(path, _lock(path))
         if status(path) == "new":   # (looked at again under the lock)
             run.close()
-            raise nothing
+            resumable(path)
         return run
 
     def close(self) -> None:
