@@ -3,7 +3,7 @@ what that rank holds, so the test can compare ranks.
 
     torchrun --standalone --nproc-per-node 2 tests/train/ddp_worker.py OUT_DIR [--objective elbo|iwae]
 
-Each rank writes OUT_DIR/rank<r>.pt (its trained weights and history).  Then rank 1 perturbs one
+Rank 0 writes the run OUT_DIR/run; each rank writes OUT_DIR/rank<r>.pt (its trained weights and history).  Then rank 1 perturbs one
 weight and every rank calls ``distributed.agree_checksum``: rank 0 writes OUT_DIR/checksum.txt
 with the error it raised (it must raise).
 """
@@ -24,7 +24,7 @@ def main() -> None:
     cfg = TrainConfig(data="digits", epochs=2, latent=4, hidden=(32,), batch_size=100, log_px_every=1,
                       log_px_k=20, objective=objective, k=3 if objective == "iwae" else 1, device="cpu")
     with distributed.session(torch.device("cpu")):
-        model, history = fit(cfg)          # in memory: no run directory
+        model, history = fit(cfg, out / "run")   # the same call on every rank: rank 0 alone writes the run
         rank = distributed.rank()
         torch.save({"state": model.state_dict(), "history": history, "world": distributed.world_size()},
                    out / f"rank{rank}.pt")

@@ -92,6 +92,9 @@ def test_ranks_hold_identical_weights_and_a_difference_is_caught(tmp_path):
         timeless = [[{k: v for k, v in r.items() if "seconds" not in k} for r in rank["history"]] for rank in ranks]
         assert timeless[0] == timeless[1]                                # the metrics were reduced, not per rank
         assert "the ranks' weights differ" in (out / "checksum.txt").read_text()
+        assert json.loads((out / "run" / "config.json").read_text())["world_size"] == 2   # fit(cfg, path) on every rank
+        saved = vaekit.load(out / "run").state_dict()
+        assert all(torch.equal(saved[k], v) for k, v in ranks[0]["state"].items())
 
 
 def test_distributed_eval_equals_one_process_eval(runs):

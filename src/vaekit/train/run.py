@@ -108,11 +108,22 @@ def fit(cfg: TrainConfig, out: str | Path | RunDir | None = None, *, resume: boo
     ``on_epoch(record)`` is called once the epoch's checkpoint is on disk.  A non-finite
     training or validation loss raises TrainingDiverged before that epoch's checkpoint.
     ``prepared``: what ``prepare(cfg)`` returned, if the caller checked before making ``out``.
+    Under torchrun call it on every rank with the same arguments: rank 0 alone opens and writes
+    ``out`` (a path; or pass rank 0 its ``RunDir`` and the others None), every rank trains its
+    share of each batch (``train.loop.train_epoch``) and returns the same model.
     """
     if resume and out is None and distributed.is_main():   # under torchrun only rank 0 holds the run
         raise ValueError("resume needs the run directory to continue (out)")
     prepared = prepared if prepared is not None else prepare(cfg)
-    run = out if isinstance(out, RunDir) or out is None else (RunDir.resume(out) if resume else RunDir.create(out, "train"))
+    run = out
+    if out is not None and not isinstance(out, RunDir):   # under torchrun only rank 0 opens the run
+        opened = {}
+
+        def open_run():
+            opened["run"] = RunDir.resume(out) if resume else RunDir.create(out, "train")
+
+        distributed.on_main(open_run)
+        run = opened.get("run")
     try:
         return _fit(cfg, prepared, run, resume, progress, on_epoch, command)
     finally:
