@@ -213,21 +213,21 @@ def on_main(fn: Callable[[], object]):
     """
     if not active() or world_size() == 1:
         return fn()
-    outcome = None
+    outcome, failure = None, None
     if is_main():
         try:
             outcome = ("ok", fn())
-        except Exception as e:   # sent as a message: the others raise the same kind of error
-            outcome = ("error", e)
+        except Exception as e:   # sent as its message: the others raise the same kind of error
+            failure = e
+            outcome = ("error", isinstance(e, VaekitError), str(e))
     try:
         outcome = broadcast_object(outcome)
     except pickle.PicklingError as e:   # a result that cannot travel: a bug, said plainly
         raise DistributedFailure(f"{where()}: rank 0's result could not be sent ({e})") from None
     if outcome[0] == "error":
-        e = outcome[1]
-        if is_main():
-            raise e
-        raise (e if isinstance(e, (VaekitError, RuntimeError)) else RuntimeError(str(e)))
+        if failure is not None:
+            raise failure
+        raise (VaekitError if outcome[1] else RuntimeError)(f"on rank 0: {outcome[2]}")
     return outcome[1]
 
 

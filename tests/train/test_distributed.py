@@ -191,3 +191,13 @@ def test_commands_that_run_in_one_process_refuse_torchrun(tmp_path):
     r = vaekit_cli("gmm", "--data", "digits", "--components", "2", "--out", tmp_path / "g", procs=2)
     assert r.returncode != 0
     assert "vaekit gmm runs in one process; under torchrun only train and eval run on several" in r.stderr
+
+
+def test_an_error_on_rank_0_reaches_every_rank_at_once(runs):
+    """Rank 0 alone opens the run directory; when it refuses (the run exists), the others stop too."""
+    start = time.monotonic()
+    r = vaekit_cli("train", *TRAIN, "--epochs", "1", "--out", runs / "p2", procs=2)
+    assert r.returncode != 0 and time.monotonic() - start < 40          # not after VAEKIT_DIST_TIMEOUT (60 s)
+    assert "vaekit (rank 0 of 2): error:" in r.stderr
+    assert "vaekit (rank 1 of 2): error: on rank 0:" in r.stderr
+    assert len(metrics(runs / "p2")) == 3                              # the run is untouched
