@@ -101,3 +101,25 @@ def _as_int(value):
         return operator.index(value)
     except TypeError:
         return value
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration(name: str, value) -> float:
+    """A positive, finite duration in seconds: a number of seconds, or text like "90s", "30m", "1.5h"."""
+    expected = 'a positive duration: seconds, or a number with s, m or h, like "90s", "30m", "1.5h"'
+    seconds = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        scale = _UNITS.get(text[-1:], None)
+        number = text[:-1] if scale is not None else text
+        try:
+            seconds = float(number) * (scale or 1.0)
+        except ValueError:
+            seconds = None
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+        raise _fail(name, expected, value)
+    return seconds

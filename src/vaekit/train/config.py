@@ -49,10 +49,14 @@ class TrainConfig:
     warmup_epochs: int = setting(0, "ramp the KL weight from 0 to beta over N epochs (default 0)", metavar="N")
     free_bits: float = setting(0.0, "charge each latent dimension at least this many nats of KL (default 0)",
                                metavar="NATS")
-    epochs: int = setting(50, "number of epochs (default 50)")
+    epochs: int = setting(50, "number of epochs (default 50; with --time-budget, the most)")
+    time_budget: str | float | None = setting(None, "stop when this much wall time is spent: 90s, 30m, 1.5h (or "
+                                                    "seconds); the cosine schedule then runs on the elapsed share "
+                                                    "of the budget", metavar="TIME")
     batch_size: int = setting(128, "examples per step (default 128)")
     lr: float = setting(1e-3, "Adam learning rate (default 1e-3)")
-    lr_schedule: str = setting("constant", "constant (default) or cosine (anneal to 0 over --epochs)",
+    lr_schedule: str = setting("constant", "constant (default) or cosine (anneal to 0 over --epochs, or over "
+                                           "--time-budget)",
                                choices=LR_SCHEDULES)
     seed: int = setting(0, "random seed (default 0)")
     device: str = setting("auto", "auto (default: a CUDA GPU if PyTorch sees one), cpu or cuda", choices=DEVICES)
@@ -82,6 +86,8 @@ class TrainConfig:
         for name in ("warmup_epochs", "log_px_every"):
             validate.integer(name, getattr(self, name), low=0)
         validate.integer("seed", self.seed, 0, MAX_SEED)
+        if self.time_budget is not None:   # stored in seconds
+            object.__setattr__(self, "time_budget", validate.duration("time_budget", self.time_budget))
         if self.image_size is not None:
             validate.positive_int("image_size", self.image_size)
         validate.text("data", self.data)
@@ -155,6 +161,8 @@ class GMMFitConfig:
         validate.number("tol", self.tol, low=0)
         validate.number("reg_covar", self.reg_covar, low=0)
         validate.integer("seed", self.seed, 0, MAX_SEED)
+        if self.time_budget is not None:   # stored in seconds
+            object.__setattr__(self, "time_budget", validate.duration("time_budget", self.time_budget))
         if self.image_size is not None:
             validate.positive_int("image_size", self.image_size)
         validate.text("data_dir", self.data_dir, optional=True)

@@ -37,11 +37,20 @@ def kl_weight(cfg: TrainConfig, epoch: int, step: int, steps: int) -> float:
     return cfg.beta * min(1.0, ((epoch - 1) + step / steps) / cfg.warmup_epochs)
 
 
-def learning_rate(cfg: TrainConfig, epoch: int) -> float:
-    """The learning rate of an epoch (counted from 1): constant, or cosine-annealed to 0."""
-    if cfg.lr_schedule == "cosine":
-        return cfg.lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / cfg.epochs))
-    return cfg.lr
+def learning_rate(cfg: TrainConfig, epoch: int, elapsed: float | None = None) -> float:
+    """The learning rate of an epoch (counted from 1): constant, or cosine-annealed to 0.
+
+    The cosine runs over ``cfg.epochs`` epochs, or, with a time budget, over the budget:
+    lr·½(1 + cos(π·t/T)) at ``elapsed`` = t seconds of T, so a run stopped by its budget has
+    annealed however many epochs fitted in it.
+    """
+    if cfg.lr_schedule != "cosine":
+        return cfg.lr
+    if cfg.time_budget is not None:
+        if elapsed is None:
+            raise ValueError("a time-budgeted cosine schedule needs the elapsed time")
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / cfg.time_budget)))
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / cfg.epochs))
 
 
 def handwritten_step(model, cfg: TrainConfig) -> HandWrittenMLPElboStep | None:
@@ -63,7 +72,7 @@ def handwritten_step(model, cfg: TrainConfig) -> HandWrittenMLPElboStep | None:
 
 
 def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, epoch: int,
-                generator: torch.Generator, progress=None) -> EpochResult:
+                generator: torch.Generator, progress=None, elapsed: float | None = None) -> EpochResult:
     """One pass over the training set ``batches`` (on the model's device), in a seeded random order.
 
     Under torchrun (``vaekit.distributed``), every rank draws the same permutation and the same
@@ -73,11 +82,12 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
     every rank then holds the one-process gradient of the global batch and takes the same step.
     The hand-written step draws the code noise e for the whole batch too, so the run differs
     from one process only by the order of floating-point sums; the autograd path draws e per
-    rank from a generator seeded by (seed, epoch, rank).
+    rank from a generator seeded by (seed, epoch, rank).  ``elapsed``: seconds of the run so
+    far, for a time-budgeted schedule (``learning_rate``).
     """
     model.train()
     for group in optimizer.param_groups:
-        group["lr"] = learning_rate(cfg, epoch)
+        group["lr"] = learning_rate(cfg, epoch, elapsed)
     n = len(batches)
     device = batches.images.device
     steps = math.ceil(n / cfg.batch_size)

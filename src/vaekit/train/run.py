@@ -29,7 +29,7 @@ from .limits import check_network
 from .loop import handwritten_step, train_epoch
 from .optim import make_optimizer
 
-RESUMABLE = ("epochs", "device", "data_dir")   # settings that may change on --resume
+RESUMABLE = ("epochs", "time_budget", "device", "data_dir")   # settings that may change on --resume
 
 
 def model_config(cfg: TrainConfig, image_shape) -> ModelConfig:
@@ -101,7 +101,8 @@ def fit(cfg: TrainConfig, out: str | Path | RunDir | None = None, *, resume: boo
     """Train an AE or VAE (or, with ``resume``, continue the run in ``out``); returns (model, history).
 
     history: one dict per epoch (``epoch``, ``train_loss``, ``val_loss`` = val -ELBO,
-    ``val_recon``, ``val_kl``, ``seconds``, ``val_seconds``, every ``log_px_every`` epochs
+    ``val_recon``, ``val_kl``, ``seconds``, ``val_seconds``, ``elapsed`` = seconds of the run so
+    far, counting earlier sessions of a resumed run, every ``log_px_every`` epochs
     ``val_log_px`` (importance-sampled), and every epoch ``val_log_px_exact`` where the model
     has an exact log p(x) (``VAE.has_exact_log_prob``: arch linear, kind vae); nats per
     example).  ``progress(iterable, epoch)`` may wrap the step loop (a progress bar);
@@ -179,10 +180,22 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
 
     batches = TrainingBatches(train.images.to(device), mcfg.likelihood)
     val_x = val.model_input(mcfg.likelihood, device=device)
+    # Wall time of the run, counting earlier sessions (their last record's ``elapsed``): the
+    # time budget and its schedule run on it.
+    spent = history[-1].get("elapsed", 0.0) if history else 0.0
+    clock = time.monotonic()
+    last_epoch = 0.0
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
-        result = train_epoch(model, optimizer, batches, cfg, epoch, generator, progress)
+        elapsed = spent + time.monotonic() - clock
+        if cfg.time_budget is not None:
+            elapsed = distributed.broadcast_object(elapsed)   # rank 0's clock: one schedule, one stop for all
+            if elapsed + last_epoch > cfg.time_budget:         # the next epoch would overrun the budget
+                break
+        result = train_epoch(model, optimizer, batches, cfg, epoch, generator, progress, elapsed=elapsed)
         record = {"epoch": epoch, "train_loss": result.train_loss, "seconds": result.seconds}
         record.update(validate(model, val_x, cfg, epoch, device))
+        record["elapsed"] = spent + time.monotonic() - clock
+        last_epoch = record["elapsed"] - elapsed
         bad = [k for k in ("val_loss", "val_log_px") if k in record and not math.isfinite(record[k])]
         if bad:
             raise TrainingDiverged(f"non-finite validation loss at epoch {epoch} ({bad[0]} = {record[bad[0]]})")
