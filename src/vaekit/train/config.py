@@ -21,6 +21,7 @@ OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 FAST_PATHS = ("auto", "on", "off")
+PRECISIONS = ("fp32", "bf16")
 MAX_SEED = 2 ** 63 - 1
 MAX_LOG_PX_K = 10_000   # val log p(x) during training is a progress signal; use `vaekit eval --k` for more
 
@@ -62,6 +63,9 @@ class TrainConfig:
     device: str = setting("auto", "auto (default: a CUDA GPU if PyTorch sees one), cpu or cuda", choices=DEVICES)
     log_px_every: int = setting(5, "estimate val log p(x) every N epochs (0: never; default 5)", metavar="N")
     log_px_k: int = setting(100, f"importance samples for that estimate (default 100, at most {MAX_LOG_PX_K})")
+    precision: str = setting("fp32", "fp32 (default) or bf16: the training step's matrix products in bfloat16 "
+                                     "(torch.autocast; autograd path); evaluation stays float32",
+                             choices=PRECISIONS)
     fast_path: str = setting("auto", "the hand-written step of the default MLP/Bernoulli VAE: auto (default: "
                                      "where the model's structure allows), on (error if it does not), off",
                              choices=FAST_PATHS)
@@ -123,6 +127,10 @@ class TrainConfig:
                 got = repr(self.likelihood) + (f" (bernoulli for {self.data})" if self.likelihood == "auto" else "")
                 raise ConfigError(f"likelihood must be gaussian for arch=linear (a linear decoder's mean is "
                                   f"unbounded, not a probability); got {got}", setting="likelihood")
+        if self.precision == "bf16" and self.fast_path == "on":
+            raise ConfigError("fast_path=on cannot train with precision=bf16: the hand-written step computes in "
+                              "float32; use fast_path auto (autograd under bf16 autocast) or precision fp32",
+                              setting="fast_path")
         _refuse_unused_data_dir(self.data, self.data_dir)
         if self.log_px_every == 0 and self.log_px_k != 100:
             raise ConfigError(f"log_px_k={self.log_px_k} would be ignored: log_px_every=0 turns the estimate off",

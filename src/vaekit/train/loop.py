@@ -60,7 +60,7 @@ def handwritten_step(model, cfg: TrainConfig) -> HandWrittenMLPElboStep | None:
     saying why when it does not apply).
     """
     mode = getattr(cfg, "fast_path", "auto")
-    if mode == "off":
+    if mode == "off" or getattr(cfg, "precision", "fp32") != "fp32":   # the hand-written step is float32
         return None
     reason = handwritten_step_reason(model, cfg.objective, cfg.free_bits)
     if reason is None:
@@ -116,11 +116,12 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
             elif step_fn is not None:
                 total = step_fn(x, beta, generator, rows=None if part is None else (len(idx), part))   # sets .grad
             else:
-                if cfg.objective == "iwae":
-                    loss = negative_iwae(model, x, cfg.k, code_noise)
-                else:
-                    loss, _, _ = negative_elbo(model, x, beta, code_noise, cfg.free_bits)
-                total = loss.sum()
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+                    if cfg.objective == "iwae":
+                        loss = negative_iwae(model, x, cfg.k, code_noise)
+                    else:
+                        loss, _, _ = negative_elbo(model, x, beta, code_noise, cfg.free_bits)
+                total = loss.float().sum()
                 optimizer.zero_grad(set_to_none=True)
                 (total / len(x)).backward()
             if world > 1:
