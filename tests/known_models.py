@@ -65,7 +65,8 @@ class LinearGaussian(torch.nn.Module):
     # The VAE's own methods behind the same interface (``models.protocol``): ``forward`` (the
     # ELBO terms) and ``log_prob`` (importance sampling) are scored by the code that runs, not a copy.
     log_prob_is_exact = False
-    forward, log_prob = VAE.forward, VAE.log_prob
+    prior_is_standard = True
+    forward, log_prob, log_prior, kl_size = VAE.forward, VAE.log_prob, VAE.log_prior, VAE.kl_size
 
     def exact_log_px(self, x):
         cov = self.W @ self.W.T + self.s ** 2 * torch.eye(self.W.shape[0], dtype=torch.float64)

@@ -36,7 +36,8 @@ def elbo_sums(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.G
     if seed is not None:
         recon = distributed.all_sum(recon)
         if model.is_variational:   # a rank with no batch still adds its zeros
-            kl = distributed.all_sum(kl if kl is not None else torch.zeros(model.latent_dim, device=x.device))
+            kl = distributed.all_sum(kl if kl is not None else torch.zeros(model.kl_size,
+                                                                           device=x.device))
     return {"recon": recon, "kl_per_dim": kl, "n": len(x)}
 
 

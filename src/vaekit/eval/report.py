@@ -83,9 +83,12 @@ def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed:
         sums = elbo_sums(model, x, batch_size=max(batch_size, 1024), seed=seed)
         recon = sums["recon"].item() / n
         kl_per_dim = (sums["kl_per_dim"] / n).tolist()
+        kl_total = sum(kl_per_dim)
+        if not model.prior_is_standard:   # the VampPrior: no KL per dimension
+            kl_per_dim = []
         lp = log_px(model, x, k=k, batch_size=batch_size, seed=seed + 1)   # this rank's examples
         active, _ = active_units(model, x)
-        report = {"elbo": recon - sum(kl_per_dim), "recon": recon, "kl": sum(kl_per_dim)}
+        report = {"elbo": recon - kl_total, "recon": recon, "kl": kl_total}
     if model.log_prob_is_exact:
         total, squares = lp.double().sum().item(), (lp.double() ** 2).sum().item()
     else:

@@ -15,6 +15,7 @@ from ..validate import choice, size, sizes
 MODEL_KINDS = ("vae", "ae")
 ARCHS = ("mlp", "conv", "linear")
 LIKELIHOODS = ("bernoulli", "gaussian")
+PRIORS = ("standard", "vamp")
 COVARIANCES = ("diag", "full")   # of a Gaussian mixture's components (gmm.GMMConfig)
 DEFAULT_HIDDEN = (400,)
 
@@ -31,6 +32,9 @@ class ModelConfig:
     convolutions, first entry; ``linear``: none, so it must stay at its default).
     latent: size of the code z (the lecture's c).
     likelihood: ``bernoulli`` or ``gaussian`` p(x|z).  conv_channels: the two convolutions' widths.
+    prior: ``standard`` (p(z) = N(0, I)) or ``vamp``, the VampPrior p(z) = (1/K) Σ_k q(z|u_k)
+    (Tomczak & Welling 2018) over ``pseudo_inputs`` = K learned pseudo-inputs u_k (0 for the
+    standard prior).
     """
 
     kind: str = "vae"
@@ -40,6 +44,8 @@ class ModelConfig:
     latent: int = 20
     likelihood: str = "bernoulli"
     conv_channels: tuple[int, int] = field(default=(32, 64))
+    prior: str = "standard"
+    pseudo_inputs: int = 0
 
     def __post_init__(self):
         choice("kind", self.kind, MODEL_KINDS)
@@ -51,6 +57,18 @@ class ModelConfig:
         object.__setattr__(self, "hidden", sizes("hidden", hidden))
         object.__setattr__(self, "conv_channels", sizes("conv_channels", self.conv_channels, 2))
         size("latent", self.latent)
+        choice("prior", self.prior, PRIORS)
+        if self.prior == "vamp":
+            size("pseudo_inputs", self.pseudo_inputs)
+            if self.kind != "vae":
+                raise ConfigError("prior 'vamp' needs a VAE: a plain autoencoder (kind 'ae') has no q(z|x) to "
+                                  "build the prior from, and no prior", setting="prior")
+            if self.arch == "linear":
+                raise ConfigError("prior 'vamp' with arch 'linear' would lose the exact log p(x), which needs "
+                                  "p(z) = N(0, I); use prior 'standard' or arch 'mlp'", setting="prior")
+        elif self.pseudo_inputs != 0:
+            raise ConfigError(f"pseudo_inputs={self.pseudo_inputs} would be ignored: only prior 'vamp' has "
+                              "pseudo-inputs", setting="pseudo_inputs")
         if self.arch == "conv":
             _, h, w = self.image_shape
             if h % 4 or w % 4:

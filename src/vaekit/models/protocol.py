@@ -18,8 +18,8 @@ and the Gaussian mixture (``models.gmm.GaussianMixture``):
                         VAE's decoded means E[x|z] of prior draws z ~ N(0, I)
 
 ``LatentVariableModel`` is what the objectives (``objectives.elbo``, ``objectives.iwae``) and
-the log p(x) estimator (``eval.likelihood``) call: an encoder q(z|x) = N(m, exp(σ)), a
-decoder p(x|z), and the one-sample ELBO terms as ``forward``.  The VAE is one; so is any model
+the log p(x) estimator (``eval.likelihood``) call: a prior p(z) (``log_prior``), an encoder
+q(z|x) = N(m, exp(σ)), a decoder p(x|z), and the one-sample ELBO terms as ``forward``.  The VAE is one; so is any model
 a test builds with a known answer.
 """
 
@@ -47,7 +47,9 @@ class DensityModel(Protocol):
 
 @runtime_checkable
 class LatentVariableModel(Protocol):
-    """P(x) = ∫ P(z) P(x|z) dz with P(z) = N(0, I) and an encoder q(z|x); shapes per method.
+    """P(x) = ∫ P(z) P(x|z) dz with a prior P(z) (N(0, I), or the VampPrior) and an encoder q(z|x).
+
+    Shapes per method.
 
     ``validate=False`` builds distributions without argument checks: for hot loops whose
     inputs are known good (training, importance sampling); every other caller keeps the
@@ -55,7 +57,9 @@ class LatentVariableModel(Protocol):
     """
 
     latent_dim: int
-    is_variational: bool   # False for a plain autoencoder: no q(z|x) noise, no P(x)
+    is_variational: bool     # False for a plain autoencoder: no q(z|x) noise, no P(x)
+    prior_is_standard: bool  # p(z) = N(0, I), KL in closed form per dimension (False: the VampPrior)
+    kl_size: int             # the length of forward's KL per example: latent_dim, or 1 (a one-sample estimate)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (B, C, H, W) -> m: (B, L), log_var: (B, L) (None for a plain autoencoder)."""
@@ -67,6 +71,10 @@ class LatentVariableModel(Protocol):
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, validate: bool = True):
         """x: (B, C, H, W) -> ``objectives.elbo.ElboTerms``: recon (B,), kl (B, L) or None, nats."""
+        ...
+
+    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z) in nats: z (..., L) -> (...)."""
         ...
 
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -14,6 +14,7 @@ what we use (``objectives.elbo.reparameterize``).
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import torch
@@ -64,6 +65,8 @@ class VAE(nn.Module):
         else:
             self.encoder = ConvEncoder(config.image_shape, config.hidden, enc_out, config.conv_channels)
             self.decoder = ConvDecoder(config.latent, config.hidden, dec_shape, config.conv_channels)
+        if config.prior == "vamp":   # u_k = sigmoid(a_k), images in (0, 1); a_k ~ N(0, 0.1²): grey, slightly varied
+            self.pseudo_logits = nn.Parameter(0.1 * torch.randn(config.pseudo_inputs, *config.image_shape))
 
     @property
     def latent_dim(self) -> int:
@@ -82,6 +85,34 @@ class VAE(nn.Module):
     def has_exact_log_prob(self) -> bool:
         """Whether ``exact_log_prob`` is available: for the linear VAE (arch "linear", kind "vae") only."""
         return self.config.arch == "linear" and self.is_variational
+
+    @property
+    def prior_is_standard(self) -> bool:
+        """Whether p(z) = N(0, I) (the KL in closed form, per dimension); False for the VampPrior."""
+        return self.config.prior == "standard"
+
+    @property
+    def kl_size(self) -> int:
+        """The length of ``forward``'s KL per example: latent (exact, per dimension) for the standard
+        prior, 1 (a one-sample estimate of the whole KL) for the VampPrior."""
+        return self.latent_dim if self.prior_is_standard else 1
+
+    def pseudo_inputs(self) -> torch.Tensor:
+        """The VampPrior's pseudo-inputs u_k = sigmoid(a_k): (K, C, H, W) in (0, 1)."""
+        return torch.sigmoid(self.pseudo_logits)
+
+    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z) in nats: z (..., L) -> (...).
+
+        Standard prior: Σ_l log N(z_l; 0, 1).  VampPrior: log (1/K) Σ_k q(z|u_k), the mixture of
+        the encoder's posteriors at the K pseudo-inputs, by log-sum-exp over k.
+        """
+        if self.prior_is_standard:
+            return Normal(0.0, 1.0, validate_args=False).log_prob(z).sum(-1)
+        m, log_var = self.encode(self.pseudo_inputs())                                       # (K, L) each
+        q = Normal(m, torch.exp(0.5 * log_var), validate_args=False)
+        log_q = q.log_prob(z.unsqueeze(-2)).sum(-1)                                          # (..., K)
+        return torch.logsumexp(log_q, dim=-1) - math.log(self.config.pseudo_inputs)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (B, C, H, W) float in [0, 1] -> m: (B, latent), log_var: (B, latent) or None."""
@@ -124,7 +155,11 @@ class VAE(nn.Module):
         if log_var is None:
             return ElboTerms(self.decode(m, validate).log_prob(x), None)
         z = reparameterize(m, log_var, generator)
-        return ElboTerms(self.decode(z, validate).log_prob(x), kl_standard_normal(m, log_var))
+        recon = self.decode(z, validate).log_prob(x)
+        if not self.prior_is_standard:   # the VampPrior, no closed form: log q(c|x) - log p(c) at the same c, (B, 1)
+            log_q = Normal(m, torch.exp(0.5 * log_var), validate_args=False).log_prob(z).sum(-1)
+            return ElboTerms(recon, (log_q - self.log_prior(z)).unsqueeze(-1))
+        return ElboTerms(recon, kl_standard_normal(m, log_var))
 
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x|z) in nats for several codes per example: z (S, B, L), x (B, C, H, W) -> (S, B).
@@ -186,10 +221,17 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode n prior draws z ~ N(0, I); returns the mean images E[x|z], (n, C, H, W)."""
+        """Decode n prior draws z ~ p(z); returns the mean images E[x|z], (n, C, H, W).
+
+        Standard prior: z ~ N(0, I).  VampPrior: k uniform over the pseudo-inputs, then z ~ q(z|u_k).
+        """
         positive_int("n", n)
         device = next(self.parameters()).device
         z = torch.randn(n, self.latent_dim, generator=generator, device=device)
+        if not self.prior_is_standard:
+            m, log_var = self.encode(self.pseudo_inputs())
+            k = torch.randint(0, self.config.pseudo_inputs, (n,), generator=generator, device=device)
+            z = m[k] + torch.exp(0.5 * log_var[k]) * z
         return self.decode(z).mean
 
     @torch.no_grad()

@@ -38,7 +38,8 @@ class ElboTerms(NamedTuple):
 
     recon: (B,), nats: log p(x|c) at one noisy code c ~ q(z|x), a one-sample estimate of
     E_q[log p(x|z)] (for a plain autoencoder c = m).  kl: (B, L), nats per latent dimension:
-    KL(q(z|x) || N(0, I)), exact; None for a plain autoencoder.
+    KL(q(z|x) || N(0, I)), exact; (B, 1) for a prior with no closed-form KL (the VampPrior):
+    log q(c|x) − log p(c) at the same c, a one-sample estimate; None for a plain autoencoder.
     """
 
     recon: torch.Tensor

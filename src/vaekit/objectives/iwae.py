@@ -34,7 +34,7 @@ def log_weights(model, x: torch.Tensor, k: int, generator: torch.Generator | Non
     z = reparameterize(m, log_var, generator, samples=k)                       # (k, B, L)
     q = Independent(Normal(m, torch.exp(0.5 * log_var), validate_args=False), 1, validate_args=False)
     log_q = q.log_prob(z)                                                     # (k, B)
-    log_prior = Normal(0.0, 1.0, validate_args=False).log_prob(z).sum(-1)     # (k, B)
+    log_prior = model.log_prior(z)                                            # (k, B): N(0, I) or the VampPrior
     log_lik = model.log_likelihood(z, x)                                      # (k, B)
     return log_lik + log_prior - log_q
 

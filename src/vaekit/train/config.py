@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import validate
 from ..errors import ConfigError
-from ..models.config import ARCHS, COVARIANCES, LIKELIHOODS, MODEL_KINDS
+from ..models.config import ARCHS, COVARIANCES, LIKELIHOODS, MODEL_KINDS, PRIORS
 
 OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine")
@@ -23,6 +23,7 @@ DEVICES = ("auto", "cpu", "cuda")
 FAST_PATHS = ("auto", "on", "off")
 PRECISIONS = ("fp32", "bf16")
 MAX_SEED = 2 ** 63 - 1
+DEFAULT_PSEUDO_INPUTS = 500
 MAX_LOG_PX_K = 10_000   # val log p(x) during training is a progress signal; use `vaekit eval --k` for more
 
 
@@ -44,6 +45,11 @@ class TrainConfig:
     latent: int = setting(20, "size of the code z (default 20)")
     likelihood: str = setting("auto", "bernoulli, gaussian, or auto (default: gaussian for frey, else bernoulli)",
                               choices=("auto", *LIKELIHOODS))
+    prior: str = setting("standard", "standard (default: N(0, I)) or vamp (the VampPrior: a mixture of the "
+                                     "encoder's posteriors at learned pseudo-inputs)", choices=PRIORS)
+    pseudo_inputs: int = setting(DEFAULT_PSEUDO_INPUTS, f"pseudo-inputs K of --prior vamp (default "
+                                                        f"{DEFAULT_PSEUDO_INPUTS}; at most the training examples)",
+                                 metavar="K")
     objective: str = setting("elbo", "elbo (default) or iwae", choices=OBJECTIVES)
     beta: float = setting(1.0, "weight of the KL term, --objective elbo (default 1: the true bound)")
     k: int = setting(1, "importance samples per example for --objective iwae (default 1)")
@@ -84,7 +90,7 @@ class TrainConfig:
         for f in fields(self):
             if "choices" in f.metadata:
                 validate.choice(f.name, getattr(self, f.name), f.metadata["choices"])
-        for name in ("latent", "epochs", "batch_size", "k"):
+        for name in ("latent", "epochs", "batch_size", "k", "pseudo_inputs"):
             validate.positive_int(name, getattr(self, name))
         validate.integer("log_px_k", self.log_px_k, 1, MAX_LOG_PX_K)
         for name in ("warmup_epochs", "log_px_every"):
@@ -113,6 +119,18 @@ class TrainConfig:
             raise ConfigError(f"{what} would be ignored: a plain autoencoder (model=ae) has no KL term and no "
                               "q(z|x); drop it or use model=vae", setting=(kl_settings[0].split("=")[0]
                                                                             if kl_settings else "objective"))
+        if self.prior == "vamp" and self.model == "ae":
+            raise ConfigError("prior=vamp needs model=vae: a plain autoencoder has no q(z|x) to build the prior "
+                              "from, and no prior", setting="prior")
+        if self.prior == "vamp" and self.free_bits:
+            raise ConfigError(f"free_bits={self.free_bits} cannot be charged with prior=vamp: its KL has no "
+                              "closed form per dimension (one estimate for the whole code)", setting="free_bits")
+        if self.prior == "vamp" and self.arch == "linear":
+            raise ConfigError("prior=vamp with arch=linear would lose the exact log p(x), which needs "
+                              "p(z) = N(0, I); use prior standard or arch mlp", setting="prior")
+        if self.prior != "vamp" and self.pseudo_inputs != DEFAULT_PSEUDO_INPUTS:
+            raise ConfigError(f"pseudo_inputs={self.pseudo_inputs} would be ignored: only prior=vamp has "
+                              "pseudo-inputs", setting="pseudo_inputs")
         if self.k != 1 and self.objective != "iwae":
             raise ConfigError(f"k={self.k} would be ignored: importance samples are used by objective=iwae only",
                               setting="k")
@@ -169,8 +187,6 @@ class GMMFitConfig:
         validate.number("tol", self.tol, low=0)
         validate.number("reg_covar", self.reg_covar, low=0)
         validate.integer("seed", self.seed, 0, MAX_SEED)
-        if self.time_budget is not None:   # stored in seconds
-            object.__setattr__(self, "time_budget", validate.duration("time_budget", self.time_budget))
         if self.image_size is not None:
             validate.positive_int("image_size", self.image_size)
         validate.text("data_dir", self.data_dir, optional=True)

@@ -47,6 +47,8 @@ def handwritten_step_reason(model: nn.Module, objective: str, free_bits: float) 
         return f"the model is a {type(model).__name__}, not vaekit's VAE"
     if model.config.kind != "vae":
         return f"the model is of kind {model.config.kind!r}, not 'vae'"
+    if model.config.prior != "standard":
+        return f"the prior is {model.config.prior!r}, not 'standard' (its KL has no closed form)"
     if model.config.likelihood != "bernoulli":
         return f"the likelihood is {model.config.likelihood!r}, not 'bernoulli'"
     for name, want in (("encoder", MLPEncoder), ("decoder", MLPDecoder)):

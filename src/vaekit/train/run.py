@@ -34,7 +34,8 @@ RESUMABLE = ("epochs", "time_budget", "device", "data_dir")   # settings that ma
 
 def model_config(cfg: TrainConfig, image_shape) -> ModelConfig:
     return ModelConfig(kind=cfg.model, arch=cfg.arch, image_shape=tuple(image_shape), hidden=cfg.hidden,
-                       latent=cfg.latent, likelihood=cfg.resolved_likelihood())
+                       latent=cfg.latent, likelihood=cfg.resolved_likelihood(), prior=cfg.prior,
+                       pseudo_inputs=cfg.pseudo_inputs if cfg.prior == "vamp" else 0)
 
 
 def saved_config(run_dir: str | Path) -> TrainConfig:
@@ -90,6 +91,9 @@ def prepare(cfg: TrainConfig) -> Prepared:
     if cfg.precision == "bf16":
         check_bf16(device)
     splits = load_splits(cfg)
+    if cfg.prior == "vamp" and cfg.pseudo_inputs > len(splits[0]):
+        raise ConfigError(f"pseudo_inputs={cfg.pseudo_inputs} is more than the {len(splits[0]):,} training "
+                          f"examples of {cfg.data}; expected 1 to {len(splits[0]):,}", setting="pseudo_inputs")
     mcfg = model_config(cfg, splits[0].image_shape)
     check_network(mcfg, cfg.batch_size, device)
     if cfg.fast_path == "on":

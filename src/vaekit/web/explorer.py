@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch.distributions import Normal
 
 from ..data import load as load_dataset
 from ..data.registry import POINT_DATASETS
@@ -127,6 +128,7 @@ class Explorer:
             std = run.m.double().std(0) if len(run.m) > 1 else torch.zeros(run.latent, dtype=torch.float64)
             models.append({
                 "index": i, "run": run.name, "kind": run.kind, "latent_dim": run.latent,
+                "prior": run.model.config.prior,
                 "image_shape": list(self.image_shape), "likelihood": run.model.likelihood, "dataset": self.dataset,
                 "test_size": len(self.test), "train_size": len(self.train), "has_labels": self.test.labels is not None,
                 "order": torch.argsort(std, descending=True, stable=True).tolist(),
@@ -197,8 +199,9 @@ class Explorer:
 
     @torch.no_grad()
     def score(self, model: int, image: Image, k: int = DEFAULT_K, seed: int = 0) -> dict:
-        """The image's bound and likelihood, nats: ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ N(0, I)),
-        E_q estimated with k draws c = m + exp(σ/2)·e, KL exact per dimension, and log p(x)
+        """The image's bound and likelihood, nats: ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)),
+        E_q estimated with k draws c = m + exp(σ/2)·e, KL exact per dimension (the VampPrior's
+        estimated over the same draws, no per-dimension split), and log p(x)
         importance-sampled with k further draws (``eval.likelihood.log_px``).  For an AE only
         log p(x|m), the reconstruction term.
         """
@@ -212,10 +215,15 @@ class Explorer:
         g = torch.Generator(device=self.device).manual_seed(seed)
         z = reparameterize(m, log_var, g, samples=k)                                    # (k, 1, L)
         recon = run.model.log_likelihood(z, x).double().mean().item()
-        kl = kl_standard_normal(m, log_var)[0].double()                                 # (L,)
+        if run.model.prior_is_standard:       # KL per dimension, in closed form
+            per_dim = kl_standard_normal(m, log_var)[0].double()                         # (L,)
+            kl, kl_per_dim = per_dim.sum().item(), per_dim.tolist()
+        else:                                 # the VampPrior: E_q[log q(z|x) - log p(z)] over the same k draws
+            log_q = Normal(m, torch.exp(0.5 * log_var)).log_prob(z).sum(-1)             # (k, 1)
+            kl, kl_per_dim = (log_q - run.model.log_prior(z)).double().mean().item(), None
         lp = log_px(run.model, x, k=k, generator=g).item()
-        return {"kind": run.kind, "elbo": recon - kl.sum().item(), "recon": recon, "kl": kl.sum().item(),
-                "kl_per_dim": kl.tolist(), "log_px": lp, "k": k, "units": "nats per example"}
+        return {"kind": run.kind, "elbo": recon - kl, "recon": recon, "kl": kl,
+                "kl_per_dim": kl_per_dim, "log_px": lp, "k": k, "units": "nats per example"}
 
     @torch.no_grad()
     def interpolate(self, model: int, a: Image, b: Image, steps: int = 10, method: str = "linear",

@@ -608,8 +608,10 @@ function renderBars(M) {
   const dims = M.info.order.slice(0, MAX_SLIDERS);
   const rows = [{name: "m", values: r.m, signed: true, color: "#3b6fb6"}];
   if (M.isVae && r.var) {
-    rows.push({name: "exp(σ)", values: r.var, color: "#e08a1e", ref: 1, refName: "prior 1"});
-    rows.push({name: "KL (nats)", values: M.score && M.score.kl_per_dim, color: "#7a5ab8", empty: "computing…"});
+    const standard = M.info.prior !== "vamp";   // the VampPrior has no per-dimension variance 1 and no KL per dim
+    rows.push(standard ? {name: "exp(σ)", values: r.var, color: "#e08a1e", ref: 1, refName: "prior 1"}
+                       : {name: "exp(σ)", values: r.var, color: "#e08a1e"});
+    if (standard) rows.push({name: "KL (nats)", values: M.score && M.score.kl_per_dim, color: "#7a5ab8", empty: "computing…"});
   }
   box.innerHTML = barChart(rows, dims);
   box.dataset.dims = String(dims.length);
@@ -761,7 +763,8 @@ function buildModel(M) {
     <p class="note" id="interp-note-${i}"></p>`);
   col($("#sample-cols"), M, `
     <span class="cells"><img id="samples-${i}" class="px strip" alt="" data-version="0"></span>
-    ${M.isVae ? "" : `<p class="ae-note">AE: the prior N(0, I) was not part of training.</p>`}`);
+    ${M.isVae ? (M.info.prior === "vamp" ? `<p class="ae-note">This model's prior is the VampPrior (a mixture of its posteriors at learned pseudo-inputs): these are N(0, I) codes, not draws from its prior.</p>` : "")
+              : `<p class="ae-note">AE: the prior N(0, I) was not part of training.</p>`}`);
   col($("#copy-cols"), M, `
     <div class="copy" id="neighbors-${i}" data-version="0">
       ${figure(`nb-query-${i}`, "on screen (decode of c)")}

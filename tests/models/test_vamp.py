@@ -1,0 +1,88 @@
+"""The VampPrior p(z) = (1/K) Σ_k q(z|u_k): known answers where it reduces to N(0, I), and its use."""
+
+import math
+
+import pytest
+import torch
+from torch.distributions import Normal
+
+import vaekit
+from vaekit.errors import ConfigError
+from vaekit.eval.likelihood import log_px
+from vaekit.models import ModelConfig, build_model
+from vaekit.objectives.elbo import kl_standard_normal
+from vaekit.train import TrainConfig, fit
+
+
+def standard_and_reduced_vamp():
+    """A standard-prior VAE and a VampPrior VAE with K = 1 and the same weights, whose one pseudo-input's
+    posterior is N(0, I): biases zero and a black pseudo-input (sigmoid(-1e4) = 0) give m = 0, log_var = 0.
+    Data x still has q(z|x) far from N(0, I), so the test is not trivial."""
+    shape = dict(image_shape=(1, 6, 6), hidden=(16,), latent=3)
+    standard = build_model(ModelConfig(**shape), seed=0)
+    vamp = build_model(ModelConfig(**shape, prior="vamp", pseudo_inputs=1), seed=0)
+    with torch.no_grad():
+        for model in (standard, vamp):
+            for layer in model.encoder.net:
+                if isinstance(layer, torch.nn.Linear):
+                    layer.bias.zero_()
+                    layer.weight.mul_(3)          # codes far from N(0, I) for the data
+        vamp.load_state_dict({**standard.state_dict(), "pseudo_logits": torch.full((1, 1, 6, 6), -1e4)})
+    m, log_var = vamp.encode(vamp.pseudo_inputs())
+    assert torch.equal(m, torch.zeros(1, 3)) and torch.equal(log_var, torch.zeros(1, 3))
+    x = (torch.rand(64, 1, 6, 6, generator=torch.Generator().manual_seed(1)) > 0.5).float()
+    return standard, vamp, x
+
+
+def test_k1_with_a_standard_posterior_is_the_standard_prior():
+    standard, vamp, x = standard_and_reduced_vamp()
+    z = torch.randn(5, 7, 3)
+    torch.testing.assert_close(vamp.log_prior(z), Normal(0.0, 1.0).log_prob(z).sum(-1), rtol=0, atol=1e-6)
+    torch.testing.assert_close(vamp.log_prior(z), standard.log_prior(z), rtol=0, atol=1e-6)
+    # the importance-sampled log p(x): the same draws give the same weights
+    a = log_px(standard, x, k=200, generator=torch.Generator().manual_seed(3))
+    b = log_px(vamp, x, k=200, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(a, b, rtol=0, atol=1e-4)
+
+
+def test_the_one_sample_kl_estimates_the_closed_form():
+    standard, vamp, x = standard_and_reduced_vamp()
+    m, log_var = standard.encode(x)
+    exact = kl_standard_normal(m, log_var).sum(-1)                          # (B,)
+    assert exact.mean() > 0.5                                               # q(z|x) is not the prior
+    g = torch.Generator().manual_seed(0)
+    draws = torch.stack([vamp(x, generator=g).kl[:, 0] for _ in range(4000)])   # (S, B) one-sample estimates
+    assert vamp(x).kl.shape == (64, 1) and vamp.kl_size == 1 and standard.kl_size == 3
+    se = draws.std(0) / math.sqrt(len(draws))
+    assert ((draws.mean(0) - exact).abs() < 5 * se + 1e-4).all()           # unbiased, within 5 standard errors
+
+
+def test_vamp_settings_are_checked():
+    with pytest.raises(ConfigError, match="prior 'vamp' needs a VAE"):
+        ModelConfig(kind="ae", prior="vamp", pseudo_inputs=3)
+    with pytest.raises(ConfigError, match="pseudo_inputs must be a positive integer"):
+        ModelConfig(prior="vamp", pseudo_inputs=0)
+    with pytest.raises(ConfigError, match="pseudo_inputs=4 would be ignored"):
+        ModelConfig(pseudo_inputs=4)
+    with pytest.raises(ConfigError, match="free_bits=0.5 cannot be charged with prior=vamp"):
+        TrainConfig(prior="vamp", free_bits=0.5)
+    with pytest.raises(ConfigError, match="prior=vamp needs model=vae"):
+        TrainConfig(prior="vamp", model="ae")
+
+
+def test_a_vamp_run_trains_saves_samples_and_evaluates(tmp_path):
+    cfg = TrainConfig(data="digits", epochs=3, latent=4, hidden=(32,), prior="vamp", pseudo_inputs=20,
+                      log_px_every=3, log_px_k=50)
+    model, history = fit(cfg, tmp_path / "run")
+    assert history[-1]["val_loss"] < history[0]["val_loss"]
+    assert history[-1]["val_log_px"] >= -history[-1]["val_loss"] - 0.5     # log p(x) above the bound, up to noise
+    loaded = vaekit.load(tmp_path / "run")
+    z = torch.randn(10, 4)
+    torch.testing.assert_close(loaded.log_prior(z), model.log_prior(z))
+    samples = loaded.sample(6, generator=torch.Generator().manual_seed(0))
+    assert samples.shape == (6, 1, 8, 8) and 0 <= samples.min() and samples.max() <= 1
+    x = vaekit.data.load("digits", "test").model_input("bernoulli")[:50]
+    report = vaekit.eval.evaluate(loaded, x, k=100)
+    assert report["kl_per_dim"] == [] and report["kl"] > 0
+    assert report["elbo"] == pytest.approx(report["recon"] - report["kl"])
+    assert report["log_px"] >= report["elbo"] - 0.5
