@@ -4,16 +4,16 @@
     >>> assert not report["console_errors"] and not report["external_requests"]
     >>> assert not report["broken_images"] and report["images"] > 0
 
-Playwright's own browser download does not work here; ``scripts/setup.sh --test`` installs
-Debian's chromium, which this launches by path.  One launch, one page load: a few seconds.
+The browser is launched by ``tests/browsers.py`` (Debian's chromium; without it the test
+skips, or fails on CI).  One launch, one page load: a few seconds.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
+from browsers import browser_or_skip   # tests/browsers.py: Debian's chromium, skip or (on CI) fail without it
+
 VIEWPORT = {"width": 1100, "height": 900}
 FULL_PAGE_SHOT = "page.full.png"      # a section id cannot hold a dot, so no section's shot is named so
 
@@ -38,8 +38,7 @@ def _is_external_address(value: str) -> bool:
     return ":" in head and not head.startswith("data:")
 
 
-def check_page(index_html: Path, screenshot_dir: Path | None = None, *,
-               executable: Path = CHROMIUM, timeout_s: float = 30.0) -> dict:
+def check_page(index_html: Path, screenshot_dir: Path | None = None, *, timeout_s: float = 30.0) -> dict:
     """Load ``index_html`` from file:// in headless chromium and report what a reader would hit.
 
     Returns {"console_errors": [...] (console errors and uncaught page errors),
@@ -51,37 +50,30 @@ def check_page(index_html: Path, screenshot_dir: Path | None = None, *,
     With ``screenshot_dir``, writes ``page.full.png`` (the full page) and ``<id>.png`` for each
     ``section#<id>``.
     """
-    from playwright.sync_api import sync_playwright
-
     index_html = Path(index_html).resolve()
     if not index_html.is_file():
         raise FileNotFoundError(f"no page at {index_html}")
     console_errors: list[str] = []
     requests: list[str] = []
     failed: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(executable), args=ARGS, headless=True,
-                                     timeout=timeout_s * 1000)
-        try:
-            page = browser.new_page(viewport=VIEWPORT)
-            page.set_default_timeout(timeout_s * 1000)
-            page.on("console", lambda msg: console_errors.append(f"console: {msg.text}")
-                    if msg.type == "error" else None)
-            page.on("pageerror", lambda exc: console_errors.append(f"page error: {exc}"))
-            page.on("request", lambda req: requests.append(req.url))
-            page.on("requestfailed", lambda req: failed.append(f"{req.url}: {req.failure}"))
-            page.goto(index_html.as_uri(), wait_until="load")
-            images = page.eval_on_selector_all("img", _IMAGES_JS)
-            sections = page.eval_on_selector_all("section[id]", "els => els.map(e => e.id)")
-            addresses = page.eval_on_selector_all("*", _ADDRESSES_JS)
-            if screenshot_dir is not None:
-                screenshot_dir = Path(screenshot_dir)
-                screenshot_dir.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(screenshot_dir / FULL_PAGE_SHOT), full_page=True)
-                for sid in sections:
-                    page.locator(f"section[id='{sid}']").screenshot(path=str(screenshot_dir / f"{sid}.png"))
-        finally:
-            browser.close()
+    with browser_or_skip(timeout_s) as browser:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.set_default_timeout(timeout_s * 1000)
+        page.on("console", lambda msg: console_errors.append(f"console: {msg.text}")
+                if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: console_errors.append(f"page error: {exc}"))
+        page.on("request", lambda req: requests.append(req.url))
+        page.on("requestfailed", lambda req: failed.append(f"{req.url}: {req.failure}"))
+        page.goto(index_html.as_uri(), wait_until="load")
+        images = page.eval_on_selector_all("img", _IMAGES_JS)
+        sections = page.eval_on_selector_all("section[id]", "els => els.map(e => e.id)")
+        addresses = page.eval_on_selector_all("*", _ADDRESSES_JS)
+        if screenshot_dir is not None:
+            screenshot_dir = Path(screenshot_dir)
+            screenshot_dir.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot_dir / FULL_PAGE_SHOT), full_page=True)
+            for sid in sections:
+                page.locator(f"section[id='{sid}']").screenshot(path=str(screenshot_dir / f"{sid}.png"))
     return {
         "console_errors": console_errors,
         "external_requests": [u for u in requests if not _is_local(u)],

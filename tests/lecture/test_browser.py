@@ -1,18 +1,13 @@
 """The lecture page in a real browser: no errors, nothing fetched from outside, every image shown.
 
-Needs Debian's chromium (``scripts/setup.sh --test`` installs it, so CI runs these).
+Needs Debian's chromium (``scripts/setup.sh --test`` installs it; without it these skip, or fail on CI).
 """
 
 
-import pytest
 from PIL import Image
 
-from lecture.browser import CHROMIUM, FULL_PAGE_SHOT, check_page
+from lecture.browser import FULL_PAGE_SHOT, check_page
 from lecture.test_page import write_example
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"no chromium at {CHROMIUM}: `bash scripts/setup.sh --test` installs Debian's chromium")
 
 
 def test_rendered_page_loads_cleanly_offline(tmp_path):

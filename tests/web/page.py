@@ -1,50 +1,19 @@
 """A real browser on the ``vaekit serve`` page: Debian's Chromium driven by Playwright.
 
-    with browser_or_skip() as browser:
+    with browser_or_skip() as browser:          # tests/browsers.py
         page = Page(browser, server_url)      # loads the page, waits until it has drawn everything once
         page.wait_newer("#decoded-0", before)  # an image's data-version grew (it loaded a new picture)
         page.problems()                        # console errors, page errors, requests off the origin
 
-Playwright's own browser download does not work here: it drives /usr/bin/chromium. Without it
-the tests skip, except on CI (CI=true), where they fail, so CI cannot pass by skipping.
+The browser comes from ``tests/browsers.py`` (Debian's chromium; skip without it, fail on CI).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 VIEWPORT = {"width": 1300, "height": 900}
 TIMEOUT_MS = 15_000
-
-
-def _missing(why: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests cannot run on CI: {why}")
-    pytest.skip(why)
-
-
-@contextlib.contextmanager
-def browser_or_skip():
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class Page:

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from .page import Page, browser_or_skip
+from browsers import browser_or_skip
+
+from .page import Page
 from .server import Server
 
 REPO = Path(__file__).resolve().parents[2]
