@@ -156,10 +156,15 @@ class VAE(nn.Module):
             return ElboTerms(self.decode(m, validate).log_prob(x), None)
         z = reparameterize(m, log_var, generator)
         recon = self.decode(z, validate).log_prob(x)
-        if not self.prior_is_standard:   # the VampPrior, no closed form: log q(c|x) - log p(c) at the same c, (B, 1)
-            log_q = Normal(m, torch.exp(0.5 * log_var), validate_args=False).log_prob(z).sum(-1)
-            return ElboTerms(recon, (log_q - self.log_prior(z)).unsqueeze(-1))
+        if not self.prior_is_standard:   # the VampPrior, no closed form: a one-sample estimate, (B, 1)
+            return ElboTerms(recon, self.kl_sample(m, log_var, z).unsqueeze(-1))
         return ElboTerms(recon, kl_standard_normal(m, log_var))
+
+    def kl_sample(self, m: torch.Tensor, log_var: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log q(z|x) − log p(z) at codes z drawn from q(z|x) = N(m, exp(σ)): m, log_var (B, L), z (..., B, L)
+        -> (..., B), nats.  Its mean over draws estimates KL(q(z|x) || p(z)), for any prior."""
+        log_q = Normal(m, torch.exp(0.5 * log_var), validate_args=False).log_prob(z).sum(-1)
+        return log_q - self.log_prior(z)
 
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x|z) in nats for several codes per example: z (S, B, L), x (B, C, H, W) -> (S, B).

@@ -19,10 +19,10 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import torch
-from torch.distributions import Normal
 
 from ..data import load as load_dataset
 from ..data.registry import POINT_DATASETS
@@ -64,6 +64,16 @@ class Loaded:
     @property
     def latent(self) -> int:
         return self.m.shape[1]
+
+    @cached_property
+    def m_std(self) -> torch.Tensor:
+        """The spread of each code dimension over the test set, (L,) float64 (zeros for one image)."""
+        return self.m.double().std(0) if len(self.m) > 1 else torch.zeros(self.latent, dtype=torch.float64)
+
+    @cached_property
+    def order(self) -> list[int]:
+        """The latent dimensions, most active (largest spread of m) first."""
+        return torch.argsort(self.m_std, descending=True, stable=True).tolist()
 
 
 def _config(run_dir: Path) -> dict:
@@ -125,14 +135,12 @@ class Explorer:
     def info(self) -> dict:
         models = []
         for i, run in enumerate(self.models):
-            std = run.m.double().std(0) if len(run.m) > 1 else torch.zeros(run.latent, dtype=torch.float64)
             models.append({
                 "index": i, "run": run.name, "kind": run.kind, "latent_dim": run.latent,
                 "prior": run.model.config.prior,
                 "image_shape": list(self.image_shape), "likelihood": run.model.likelihood, "dataset": self.dataset,
                 "test_size": len(self.test), "train_size": len(self.train), "has_labels": self.test.labels is not None,
-                "order": torch.argsort(std, descending=True, stable=True).tolist(),
-                "m_std": _rounded(std), "start": _rounded(run.m[0]),
+                "order": run.order, "m_std": _rounded(run.m_std), "start": _rounded(run.m[0]),
             })
         return {"models": models,
                 "limits": {"max_codes": MAX_CODES, "max_steps": MAX_STEPS, "max_k": MAX_K, "default_k": DEFAULT_K}}
@@ -149,8 +157,7 @@ class Explorer:
         latent = run.latent
         if projection == "dims":
             if dims is None:
-                order = torch.argsort(m.std(0) if len(m) > 1 else torch.zeros(latent), descending=True, stable=True)
-                dims = tuple(order[:2].tolist())
+                dims = tuple(run.order[:2])
             basis = torch.zeros(2, latent, dtype=torch.float64)
             for row, d in enumerate(dims[:latent]):
                 basis[row, d] = 1.0
@@ -219,8 +226,7 @@ class Explorer:
             per_dim = kl_standard_normal(m, log_var)[0].double()                         # (L,)
             kl, kl_per_dim = per_dim.sum().item(), per_dim.tolist()
         else:                                 # the VampPrior: E_q[log q(z|x) - log p(z)] over the same k draws
-            log_q = Normal(m, torch.exp(0.5 * log_var)).log_prob(z).sum(-1)             # (k, 1)
-            kl, kl_per_dim = (log_q - run.model.log_prior(z)).double().mean().item(), None
+            kl, kl_per_dim = run.model.kl_sample(m, log_var, z).double().mean().item(), None
         lp = log_px(run.model, x, k=k, generator=g).item()
         return {"kind": run.kind, "elbo": recon - kl, "recon": recon, "kl": kl,
                 "kl_per_dim": kl_per_dim, "log_px": lp, "k": k, "units": "nats per example"}
