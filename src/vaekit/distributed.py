@@ -247,14 +247,9 @@ def agree_checksum(module: torch.nn.Module) -> int:
     return int(n)
 
 
-def shard(n: int) -> slice:
-    """This rank's contiguous part of n items: rank r of W takes [r·n/W, (r+1)·n/W) (sizes differ by at most 1)."""
-    r, w = rank(), world_size()
-    return slice(r * n // w, (r + 1) * n // w)
-
-
 def split(n: int) -> slice:
-    """This rank's rows of a global batch of n: sizes n//W, the first n % W ranks one more (can be empty)."""
+    """This rank's contiguous share of n rows (a global batch, a split to evaluate): sizes n//W, the first
+    n % W ranks one more (a share can be empty)."""
     r, w = rank(), world_size()
     base, extra = divmod(n, w)
     start = r * base + min(r, extra)

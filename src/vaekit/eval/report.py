@@ -42,10 +42,10 @@ def check_input(model, x: torch.Tensor) -> None:
 def active_units(model, x: torch.Tensor, batch_size: int = 1024) -> tuple[int, torch.Tensor]:
     """(number of active dimensions, Cov_x(E_q[z|x]) per dimension (L,)) over x (N, C, H, W).
 
-    Under torchrun each rank encodes its share of x (``distributed.shard``) and the sums of m
+    Under torchrun each rank encodes its share of x (``distributed.split``) and the sums of m
     and m² (float64) are reduced: the unbiased variance of m over all N examples.
     """
-    part = x[distributed.shard(len(x))]
+    part = x[distributed.split(len(x))]
     m = torch.cat([model.encode(part[i:i + batch_size])[0] for i in range(0, len(part), batch_size)]
                   or [x.new_zeros(0, model.latent_dim)]).double()
     sums = distributed.all_sum(torch.stack([m.sum(0), (m * m).sum(0)]))                # (2, L)
@@ -89,10 +89,9 @@ def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed:
         lp = log_px(model, x, k=k, batch_size=batch_size, seed=seed + 1)   # this rank's examples
         active, _ = active_units(model, x)
         report = {"elbo": recon - kl_total, "recon": recon, "kl": kl_total}
-    if model.log_prob_is_exact:
-        total, squares = lp.double().sum().item(), (lp.double() ** 2).sum().item()
-    else:
-        total, squares = distributed.sum_floats(lp.double().sum().item(), (lp.double() ** 2).sum().item())
+    total, squares = lp.double().sum().item(), (lp.double() ** 2).sum().item()
+    if not model.log_prob_is_exact:   # each rank estimated its share of the examples
+        total, squares = distributed.sum_floats(total, squares)
     mean = total / n
     se = math.sqrt(max(squares / n - mean * mean, 0.0) * n / (n - 1)) / math.sqrt(n) if n > 1 else float("nan")
     report.update({
