@@ -7,7 +7,7 @@ import torch
 from .. import distributed
 from ..objectives.elbo import elbo_terms
 from ..validate import positive_int
-from .shards import seeded_batches
+from .shards import batches
 
 
 @torch.no_grad()
@@ -22,10 +22,7 @@ def elbo_sums(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.G
     reduced over them: the same sums whatever the number of processes.
     """
     positive_int("batch_size", batch_size)
-    if seed is None:
-        parts = ((slice(i, i + batch_size), generator) for i in range(0, len(x), batch_size))
-    else:
-        parts = seeded_batches(len(x), batch_size, seed, x.device)
+    parts = batches(len(x), batch_size, x.device, generator, seed)
     recon = torch.zeros((), device=x.device)
     kl = None
     for rows, g in parts:

@@ -17,7 +17,7 @@ import torch
 
 from ..objectives.iwae import log_weights
 from ..validate import positive_int
-from .shards import seeded_batches
+from .shards import batches
 
 
 @torch.no_grad()
@@ -40,10 +40,7 @@ def log_px(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, generat
     positive_int("k", k)
     positive_int("batch_size", batch_size)
     positive_int("max_rows", max_rows)
-    if seed is None:
-        parts = ((slice(i, i + batch_size), generator) for i in range(0, len(x), batch_size))
-    else:
-        parts = seeded_batches(len(x), batch_size, seed, x.device)
+    parts = batches(len(x), batch_size, x.device, generator, seed)
     out = [x.new_empty(0)]
     for rows, generator in parts:
         xb = x[rows]

@@ -1,6 +1,6 @@
 """Which batches of an evaluation this process computes, and the random draws of each.
 
-    for rows, generator in seeded_batches(n, batch_size, seed, device): ...
+    for rows, generator in batches(n, batch_size, device, seed=seed): ...
 
 Batch j (examples j·B to (j+1)·B) draws its noise from its own generator, seeded by (seed, j),
 so an example gets the same draws whether one process evaluates everything or torchrun's
@@ -27,3 +27,12 @@ def seeded_batches(n: int, batch_size: int, seed: int, device) -> Iterator[tuple
     """This rank's batches of n examples: (rows, a generator seeded for that batch)."""
     for j in range(distributed.rank(), -(-n // batch_size), distributed.world_size()):
         yield slice(j * batch_size, (j + 1) * batch_size), torch.Generator(device=device).manual_seed(batch_seed(seed, j))
+
+
+def batches(n: int, batch_size: int, device, generator: torch.Generator | None = None,
+            seed: int | None = None) -> Iterator[tuple[slice, torch.Generator | None]]:
+    """The batches an evaluation of n examples computes here, each with the generator it draws from:
+    every batch in order sharing ``generator``, or, with ``seed``, this rank's ``seeded_batches``."""
+    if seed is None:
+        return ((slice(i, i + batch_size), generator) for i in range(0, n, batch_size))
+    return seeded_batches(n, batch_size, seed, device)
