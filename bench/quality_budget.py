@@ -53,7 +53,7 @@ def metrics(run: Path) -> list[dict]:
 
 def published(config: dict) -> str:
     fit = config["fit"]
-    key = (1, fit["objective"], fit["k"], fit.get("prior", "standard"))
+    key = (fit.get("stochastic_layers", 1), fit["objective"], fit["k"], fit.get("prior", "standard"))
     name, value = PUBLISHED.get(key, ("no published figure for this setting", None))
     return name if value is None else f"{name}: {value:.2f}"
 

@@ -79,8 +79,9 @@ def size(name: str, value) -> int:
     return value
 
 
-def sizes(name: str, values, count: int | None = None) -> tuple[int, ...]:
-    """A tuple of ``size``s from any sequence of ints (numpy ints too), ``count`` long where given."""
+def sizes(name: str, values, count: int | None = None, allow_empty: bool = False) -> tuple[int, ...]:
+    """A tuple of ``size``s from any sequence of ints (numpy ints too), ``count`` long where given
+    (empty only with ``allow_empty``)."""
     expected = f"{count} positive integers" if count is not None else "one or more positive integers"
     if isinstance(values, (str, bytes)):
         raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name)
@@ -88,7 +89,7 @@ def sizes(name: str, values, count: int | None = None) -> tuple[int, ...]:
         values = tuple(_as_int(v) for v in values)
     except TypeError:
         raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name) from None
-    if (count is not None and len(values) != count) or not values:
+    if (count is not None and len(values) != count) or (not values and not allow_empty):
         raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name)
     return tuple(size(name, v) for v in values)
 

@@ -9,7 +9,7 @@ from vaekit.eval.grid import (gaussian_draws, grid_mass, histogram_density, mean
                               nearest_distance, on_grid, paired_gap, square_grid)
 from vaekit.lecture.sections import mixture
 from vaekit.models.config import ModelConfig
-from vaekit.models.vae import build_model
+from vaekit.models import build_model
 from vaekit.viz.density import Line, density_maps_png, loglik_vs_components_png
 from lecture.numbers import as_numbers
 

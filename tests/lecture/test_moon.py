@@ -11,7 +11,7 @@ from vaekit.lecture.context import Context
 from vaekit.lecture.plan import Plan
 from vaekit.lecture.sections import moon
 from vaekit.models.config import ModelConfig
-from vaekit.models.vae import build_model
+from vaekit.models import build_model
 from vaekit.viz.codes import Plane, Strip, code_plane_png, mosaic, path_curves_png, path_strips_png
 from lecture.numbers import as_numbers
 

@@ -14,7 +14,7 @@ from vaekit.lecture.context import Context
 from vaekit.lecture.plan import Plan
 from vaekit.lecture.sections import problems
 from vaekit.models.config import ModelConfig
-from vaekit.models.vae import build_model
+from vaekit.models import build_model
 from vaekit.viz.problems import Pairs, distance_hist_png, mean_vs_draws_png, pairs_png
 from lecture.numbers import as_numbers
 

@@ -86,3 +86,14 @@ def test_a_vamp_run_trains_saves_samples_and_evaluates(tmp_path):
     assert report["kl_per_dim"] == [] and report["kl"] > 0
     assert report["elbo"] == pytest.approx(report["recon"] - report["kl"])
     assert report["log_px"] >= report["elbo"] - 0.5
+
+
+def test_the_mixture_density_is_the_direct_sum_over_components():
+    """log p(z) by one matrix product equals log (1/K) Σ_k N(z; m_k, v_k) summed term by term (float64)."""
+    model = build_model(ModelConfig(image_shape=(1, 6, 6), hidden=(16,), latent=3, prior="vamp", pseudo_inputs=7),
+                        seed=0)
+    z = 2 * torch.randn(4, 9, 3, generator=torch.Generator().manual_seed(0))
+    m, log_var = (t.double() for t in model.encode(model.pseudo_inputs()))
+    direct = Normal(m, torch.exp(0.5 * log_var)).log_prob(z.double().unsqueeze(-2)).sum(-1)    # (4, 9, K)
+    want = torch.logsumexp(direct, -1) - math.log(7)
+    torch.testing.assert_close(model.log_prior(z).double(), want, rtol=0, atol=1e-4)

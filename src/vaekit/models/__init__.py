@@ -1,6 +1,7 @@
 """Models: plain ``nn.Module``s built from a frozen config.
 
-``VAE`` (``ModelConfig``: a VAE or the plain autoencoder) and ``gmm.GaussianMixture``
+``VAE`` (``ModelConfig``: a VAE or the plain autoencoder; ``TwoLayerVAE`` for two stochastic
+layers; ``build_model`` picks the class) and ``gmm.GaussianMixture``
 (``gmm.GMMConfig``) share the ``protocol.DensityModel`` interface: ``log_prob``, ``sample``,
 ``likelihood`` and the class flag ``log_prob_is_exact``.
 
@@ -12,7 +13,7 @@ from importlib import import_module as _import_module
 
 from .config import ARCHS, LIKELIHOODS, MODEL_KINDS, ModelConfig
 
-_WHERE = {"VAE": "vae", "build_model": "vae", "DensityModel": "protocol", "LatentVariableModel": "protocol"}
+_WHERE = {"VAE": "vae", "TwoLayerVAE": "two_layer", "build_model": "build", "model_class": "build", "DensityModel": "protocol", "LatentVariableModel": "protocol"}
 
 
 def __getattr__(name: str):
@@ -26,4 +27,4 @@ def __dir__() -> list[str]:
 
 
 __all__ = ["ARCHS", "LIKELIHOODS", "MODEL_KINDS", "VAE", "DensityModel", "LatentVariableModel", "ModelConfig",
-           "build_model"]
+           "TwoLayerVAE", "build_model", "model_class"]

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ..errors import ConfigError
-from ..validate import choice, size, sizes
+from ..validate import choice, integer, size, sizes
 
 MODEL_KINDS = ("vae", "ae")
 ARCHS = ("mlp", "conv", "linear")
 LIKELIHOODS = ("bernoulli", "gaussian")
 PRIORS = ("standard", "vamp")
+MAX_STOCHASTIC_LAYERS = 2
 COVARIANCES = ("diag", "full")   # of a Gaussian mixture's components (gmm.GMMConfig)
 DEFAULT_HIDDEN = (400,)
 
@@ -35,6 +36,11 @@ class ModelConfig:
     prior: ``standard`` (p(z) = N(0, I)) or ``vamp``, the VampPrior p(z) = (1/K) Σ_k q(z|u_k)
     (Tomczak & Welling 2018) over ``pseudo_inputs`` = K learned pseudo-inputs u_k (0 for the
     standard prior).
+    stochastic_layers: 1, or 2 for the IWAE paper's hierarchy (Burda et al. 2016,
+    ``models.two_layer``): q(z1|x) q(z2|z1), p(z2) p(z1|z2) p(x|z1), where ``latent`` is the
+    size of z1, ``latent2`` that of z2 and ``hidden2`` the widths between them (the paper's
+    784-200-200-100 / 100-100-50 is hidden (200, 200), latent 100, hidden2 (100, 100),
+    latent2 50).  One layer has latent2 0 and hidden2 ().
     """
 
     kind: str = "vae"
@@ -46,6 +52,9 @@ class ModelConfig:
     conv_channels: tuple[int, int] = field(default=(32, 64))
     prior: str = "standard"
     pseudo_inputs: int = 0
+    stochastic_layers: int = 1
+    latent2: int = 0
+    hidden2: tuple[int, ...] = ()
 
     def __post_init__(self):
         choice("kind", self.kind, MODEL_KINDS)
@@ -69,6 +78,8 @@ class ModelConfig:
         elif self.pseudo_inputs != 0:
             raise ConfigError(f"pseudo_inputs={self.pseudo_inputs} would be ignored: only prior 'vamp' has "
                               "pseudo-inputs", setting="pseudo_inputs")
+        object.__setattr__(self, "hidden2", check_layers(self.kind, self.arch, self.prior, self.stochastic_layers,
+                                                         self.latent2, self.hidden2))
         if self.arch == "conv":
             _, h, w = self.image_shape
             if h % 4 or w % 4:
@@ -89,6 +100,40 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
         return config_from_dict(cls, d, "model")
+
+
+def check_layers(kind: str, arch: str, prior: str, stochastic_layers, latent2, hidden2) -> tuple[int, ...]:
+    """The second stochastic layer's sizes: given exactly when there are two layers, and fitting.
+
+    Shared by ``ModelConfig`` and ``train.TrainConfig`` (the same names, the same errors).
+    Returns hidden2 as a tuple (an int is one width).
+    """
+    integer("stochastic_layers", stochastic_layers, 1, MAX_STOCHASTIC_LAYERS)
+    hidden2 = (hidden2,) if isinstance(hidden2, int) and not isinstance(hidden2, bool) else hidden2
+    hidden2 = sizes("hidden2", hidden2, allow_empty=True)
+    if stochastic_layers == 1:
+        if latent2 != 0 or hidden2:
+            given = "latent2" if latent2 != 0 else "hidden2"
+            raise ConfigError(f"{given} would be ignored: it sizes the second stochastic layer, and there is "
+                              "one (stochastic_layers 1)", setting=given)
+        return hidden2
+    if kind != "vae":
+        raise ConfigError("stochastic_layers 2 needs a VAE: a plain autoencoder has no stochastic layer",
+                          setting="stochastic_layers")
+    if prior != "standard":
+        raise ConfigError(f"prior must be 'standard' with two stochastic layers (p(z2) = N(0, I)); got {prior!r}",
+                          setting="prior")
+    if isinstance(latent2, bool) or not isinstance(latent2, int) or latent2 < 1:
+        raise ConfigError(f"latent2 must be a positive integer with two stochastic layers: the size of z2; got "
+                          f"{latent2!r} (the IWAE paper's model: hidden 200,200, latent 100, hidden2 100,100, "
+                          "latent2 50)", setting="latent2")
+    if arch == "linear" and hidden2:
+        raise ConfigError(f"hidden2={','.join(map(str, hidden2))} would be ignored: arch 'linear' has no "
+                          "hidden layers (one linear map between z1 and z2 each way)", setting="hidden2")
+    if arch != "linear" and not hidden2:
+        raise ConfigError(f"hidden2 must give the widths of the layers between z1 and z2 with two stochastic "
+                          f"layers and arch {arch!r} (the IWAE paper's: 100,100); got none", setting="hidden2")
+    return hidden2
 
 
 def config_from_dict(cls, d: dict, what: str):

@@ -123,3 +123,27 @@ class LinearDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.mean(z).view(-1, *self.out_shape)
+
+
+class GaussianLayer(nn.Module):
+    """A Gaussian between two codes of a hierarchy: u (..., a) -> (..., 2·b) = [m, σ] (σ a log-variance).
+
+    An MLP a -> hidden... -> 2b (``TwoLayerVAE``'s q(z2|z1) and p(z1|z2)); or, with ``linear``,
+    m = A u + c and one learned σ vector (b,), repeated for every u: the linear two-layer model
+    stays linear-Gaussian, so its exact log p(x) is known.  Leading dimensions pass through
+    (the k samples of importance sampling).
+    """
+
+    def __init__(self, a: int, b: int, hidden=(), linear: bool = False):
+        super().__init__()
+        if linear:
+            self.mean = nn.Linear(a, b)                             # A, c
+            self.log_var = nn.Parameter(torch.zeros(b))             # σ, (b,)
+        else:
+            self.net = mlp([a, *hidden, 2 * b])
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        if not hasattr(self, "mean"):
+            return self.net(u)
+        m = self.mean(u)
+        return torch.cat([m, self.log_var.expand_as(m)], dim=-1)

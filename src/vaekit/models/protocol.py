@@ -19,7 +19,8 @@ and the Gaussian mixture (``models.gmm.GaussianMixture``):
 
 ``LatentVariableModel`` is what the objectives (``objectives.elbo``, ``objectives.iwae``) and
 the log p(x) estimator (``eval.likelihood``) call: a prior p(z) (``log_prior``), an encoder
-q(z|x) = N(m, exp(σ)), a decoder p(x|z), and the one-sample ELBO terms as ``forward``.  The VAE is one; so is any model
+q(z|x) (``encode``, then ``sample_posterior`` draws codes with their log q), a decoder p(x|z),
+and the one-sample ELBO terms as ``forward``.  The VAE is one; so is any model
 a test builds with a known answer.
 """
 
@@ -71,6 +72,11 @@ class LatentVariableModel(Protocol):
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, validate: bool = True):
         """x: (B, C, H, W) -> ``objectives.elbo.ElboTerms``: recon (B,), kl (B, L) or None, nats."""
+        ...
+
+    def sample_posterior(self, m: torch.Tensor, log_var: torch.Tensor, samples: int | None = None,
+                         generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """From ``encode``'s (m, log_var): z ~ q(z|x) (B, L) or (samples, B, L), and log q(z|x) (B,) or (samples, B)."""
         ...
 
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:

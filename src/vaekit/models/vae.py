@@ -29,6 +29,11 @@ from .config import ModelConfig
 from .networks import ConvDecoder, ConvEncoder, LinearDecoder, LinearEncoder, MLPDecoder, MLPEncoder
 
 
+def log_normal(z: torch.Tensor, m: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """Σ_l log N(z_l; m_l, exp(σ_l)), σ a log-variance: (..., L) -> (...), nats (unchecked: hot loops)."""
+    return Normal(m, torch.exp(0.5 * log_var), validate_args=False).log_prob(z).sum(-1)
+
+
 class VAE(nn.Module):
     """A VAE (``kind="vae"``) or the lecture's plain autoencoder (``kind="ae"``: deterministic code).
 
@@ -105,13 +110,18 @@ class VAE(nn.Module):
         """log p(z) in nats: z (..., L) -> (...).
 
         Standard prior: Σ_l log N(z_l; 0, 1).  VampPrior: log (1/K) Σ_k q(z|u_k), the mixture of
-        the encoder's posteriors at the K pseudo-inputs, by log-sum-exp over k.
+        the encoder's posteriors at the K pseudo-inputs, by log-sum-exp over k.  Each component's
+        log N(z; m_k, v_k) = -½ Σ_l [log 2π + σ_kl + m_kl²/v_kl] + z·(m_k/v_k) - ½ z²·(1/v_k)
+        (v = exp(σ)): one matrix product for all K, as the diagonal GMM's (``gmm``), instead of a
+        (..., K, L) tensor of differences (328 MB for a chunk of 4096 codes, K = 500, L = 40).
         """
         if self.prior_is_standard:
             return Normal(0.0, 1.0, validate_args=False).log_prob(z).sum(-1)
         m, log_var = self.encode(self.pseudo_inputs())                                       # (K, L) each
-        q = Normal(m, torch.exp(0.5 * log_var), validate_args=False)
-        log_q = q.log_prob(z.unsqueeze(-2)).sum(-1)                                          # (..., K)
+        precision = torch.exp(-log_var)                                                      # 1/v, (K, L)
+        const = -0.5 * (log_var + m * m * precision + math.log(2 * math.pi)).sum(-1)         # (K,)
+        weights = torch.cat([m * precision, -0.5 * precision], -1)                           # (K, 2L)
+        log_q = const + torch.cat([z, z * z], -1) @ weights.T                                # (..., K)
         return torch.logsumexp(log_q, dim=-1) - math.log(self.config.pseudo_inputs)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -131,6 +141,11 @@ class VAE(nn.Module):
         ValueError.  ``validate=False`` skips the checks: for the hot loops of training and
         importance sampling (``forward``, ``log_likelihood``), whose inputs are known good.
         """
+        return self.observe(z, validate)
+
+    def observe(self, z: torch.Tensor, validate: bool = True) -> Distribution:
+        """p(x|z) from the code the decoder reads, (B, latent): ``decode`` itself here; a
+        ``TwoLayerVAE`` decodes [z1, z2] by passing z1 here."""
         out = self.decoder(z)
         if self.config.arch == "linear":   # out is the mean W z + b itself; one noise scale s for every pixel
             scale = torch.exp(0.5 * self.decoder.log_var).expand_as(out)
@@ -154,17 +169,28 @@ class VAE(nn.Module):
         m, log_var = self.encode(x)
         if log_var is None:
             return ElboTerms(self.decode(m, validate).log_prob(x), None)
-        z = reparameterize(m, log_var, generator)
-        recon = self.decode(z, validate).log_prob(x)
-        if not self.prior_is_standard:   # the VampPrior, no closed form: a one-sample estimate, (B, 1)
-            return ElboTerms(recon, self.kl_sample(m, log_var, z).unsqueeze(-1))
-        return ElboTerms(recon, kl_standard_normal(m, log_var))
+        if self.prior_is_standard:
+            z = reparameterize(m, log_var, generator)
+            return ElboTerms(self.decode(z, validate).log_prob(x), kl_standard_normal(m, log_var))
+        # no closed form (the VampPrior, two stochastic layers): a one-sample estimate, (B, 1)
+        z, log_q = self.sample_posterior(m, log_var, generator=generator)
+        return ElboTerms(self.decode(z, validate).log_prob(x), (log_q - self.log_prior(z)).unsqueeze(-1))
+
+    def sample_posterior(self, m: torch.Tensor, log_var: torch.Tensor, samples: int | None = None,
+                         generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Codes z ~ q(z|x) and their log q(z|x), from ``encode``'s (m, log_var), each (B, L).
+
+        Returns z (B, L) and log q (B,), or (samples, B, L) and (samples, B) with ``samples``;
+        nats.  Here q(z|x) = N(m, exp(σ)) and z = m + exp(σ/2)·e (``reparameterize``);
+        ``TwoLayerVAE`` draws z1, then z2 given z1.
+        """
+        z = reparameterize(m, log_var, generator, samples)
+        return z, log_normal(z, m, log_var)
 
     def kl_sample(self, m: torch.Tensor, log_var: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log q(z|x) − log p(z) at codes z drawn from q(z|x) = N(m, exp(σ)): m, log_var (B, L), z (..., B, L)
         -> (..., B), nats.  Its mean over draws estimates KL(q(z|x) || p(z)), for any prior."""
-        log_q = Normal(m, torch.exp(0.5 * log_var), validate_args=False).log_prob(z).sum(-1)
-        return log_q - self.log_prior(z)
+        return log_normal(z, m, log_var) - self.log_prior(z)
 
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x|z) in nats for several codes per example: z (S, B, L), x (B, C, H, W) -> (S, B).
@@ -183,7 +209,7 @@ class VAE(nn.Module):
             x_dot_logits = (h * (xf @ last.weight)).sum(-1) + xf @ last.bias
             return x_dot_logits - F.softplus(F.linear(h, last.weight, last.bias)).sum(-1)
         xs = x.expand(s, *x.shape).reshape(s * b, *x.shape[1:])
-        return self.decode(z.reshape(s * b, latent), validate=False).log_prob(xs).view(s, b)
+        return self.observe(z.reshape(s * b, latent), validate=False).log_prob(xs).view(s, b)
 
     def log_prob(self, x: torch.Tensor, k: int = 5000, batch_size: int = 100,
                  generator: torch.Generator | None = None) -> torch.Tensor:
@@ -219,10 +245,17 @@ class VAE(nn.Module):
         from ..eval.report import check_input   # eval builds on models: imported here to avoid a cycle
 
         check_input(self, x)
-        w, b = self.decoder.mean.weight.double(), self.decoder.mean.bias.double()     # (D, L), (D,)
-        noise_var = torch.exp(self.decoder.log_var.double()).expand_as(b)               # s², (D,)
-        p_x = LowRankMultivariateNormal(b, cov_factor=w, cov_diag=noise_var)            # N(b, W Wᵀ + s² I)
+        loc, factor, noise_var = self.linear_marginal()
+        p_x = LowRankMultivariateNormal(loc, cov_factor=factor, cov_diag=noise_var)     # N(loc, F Fᵀ + s² I)
         return p_x.log_prob(x.flatten(1).double()).to(x.dtype)
+
+    def linear_marginal(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The linear model's p(x) = N(loc, F Fᵀ + diag(s²)), float64: (loc (D,), F (D, r), s² (D,)).
+
+        One layer: z ~ N(0, I), x = W z + b + s·ε, so loc = b and F = W.
+        """
+        w, b = self.decoder.mean.weight.double(), self.decoder.mean.bias.double()     # (D, L), (D,)
+        return b, w, torch.exp(self.decoder.log_var.double()).expand_as(b)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -258,10 +291,3 @@ class VAE(nn.Module):
         t = torch.linspace(0, 1, steps, device=a.device).view(1, steps, 1)
         path = a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t                    # (B, steps, L)
         return self.decode(path.flatten(0, 1)).mean.view(len(a), steps, *x_a.shape[1:])
-
-
-def build_model(config: ModelConfig, seed: int = 0) -> VAE:
-    """A freshly initialised model; the same seed gives the same weights on every machine."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return VAE(config)

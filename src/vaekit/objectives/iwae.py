@@ -12,18 +12,16 @@ from __future__ import annotations
 import math
 
 import torch
-from torch.distributions import Independent, Normal
 
 from ..errors import VaekitError
-from .elbo import reparameterize
 
 
 def log_weights(model, x: torch.Tensor, k: int, generator: torch.Generator | None = None,
                 encoded: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """log w for k samples per example: x: (B, C, H, W) -> (k, B), nats.
 
-    ``model`` is a ``models.protocol.LatentVariableModel``; its ``log_likelihood`` scores the
-    k codes of every example at once.  Every distribution here is built without argument
+    ``model`` is a ``models.protocol.LatentVariableModel``: ``sample_posterior`` draws the k
+    codes and their log q(z|x), ``log_likelihood`` scores them for every example at once.  Every distribution here is built without argument
     checks: this is the inner loop of training with ``--objective iwae`` and of the log p(x)
     estimate.  ``encoded`` = (m, log_var) skips re-running the encoder when drawing samples
     in chunks.
@@ -31,10 +29,8 @@ def log_weights(model, x: torch.Tensor, k: int, generator: torch.Generator | Non
     m, log_var = encoded if encoded is not None else model.encode(x)
     if log_var is None:
         raise VaekitError("importance weights need a VAE (an encoder with a variance); got a plain autoencoder")
-    z = reparameterize(m, log_var, generator, samples=k)                       # (k, B, L)
-    q = Independent(Normal(m, torch.exp(0.5 * log_var), validate_args=False), 1, validate_args=False)
-    log_q = q.log_prob(z)                                                     # (k, B)
-    log_prior = model.log_prior(z)                                            # (k, B): N(0, I) or the VampPrior
+    z, log_q = model.sample_posterior(m, log_var, k, generator)               # (k, B, L), (k, B)
+    log_prior = model.log_prior(z)                                            # (k, B): N(0, I), VampPrior, p(z2)p(z1|z2)
     log_lik = model.log_likelihood(z, x)                                      # (k, B)
     return log_lik + log_prior - log_q
 

@@ -225,6 +225,10 @@ def _sized_model(path: Path, meta: dict, size: int):
     except (KeyError, ValueError, TypeError) as e:
         detail = str(e) if isinstance(e, ConfigError) else type(e).__name__
         raise CheckpointError(f"{path}: damaged model config in the weights' metadata ({detail})") from None
+    if kind == "autoencoder":   # one saved type, two classes: the config says which (models.build)
+        from ..models import model_class
+
+        model_cls = model_class(config)
     with torch.device("meta"):   # sizes without memory
         skeleton = model_cls(config)
     tensors = skeleton.state_dict().values()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import validate
 from ..errors import ConfigError
-from ..models.config import ARCHS, COVARIANCES, LIKELIHOODS, MODEL_KINDS, PRIORS
+from ..models.config import ARCHS, COVARIANCES, LIKELIHOODS, MODEL_KINDS, PRIORS, check_layers
 
 OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine")
@@ -50,6 +50,13 @@ class TrainConfig:
     pseudo_inputs: int = setting(DEFAULT_PSEUDO_INPUTS, f"pseudo-inputs K of --prior vamp (default "
                                                         f"{DEFAULT_PSEUDO_INPUTS}; at most the training examples)",
                                  metavar="K")
+    stochastic_layers: int = setting(1, "1 (default) or 2: x -> z1 -> z2, the IWAE paper's hierarchy (with "
+                                        "--latent the size of z1, --latent2 of z2, --hidden2 the widths between)",
+                                     metavar="N")
+    latent2: int = setting(0, "size of z2 with --stochastic-layers 2 (the IWAE paper: --hidden 200,200 --latent "
+                              "100 --hidden2 100,100 --latent2 50)", metavar="L2")
+    hidden2: tuple[int, ...] = setting((), "widths of the layers between z1 and z2 with --stochastic-layers 2, "
+                                           "e.g. 100,100", metavar="W[,W...]")
     objective: str = setting("elbo", "elbo (default) or iwae", choices=OBJECTIVES)
     beta: float = setting(1.0, "weight of the KL term, --objective elbo (default 1: the true bound)")
     k: int = setting(1, "importance samples per example for --objective iwae (default 1)")
@@ -77,19 +84,15 @@ class TrainConfig:
                              choices=FAST_PATHS)
 
     def __post_init__(self):
-        hidden = self.hidden
-        if isinstance(hidden, str):   # from the command line: "400" or "512,256"
-            try:
-                hidden = tuple(int(h) for h in hidden.split(",") if h.strip())
-            except ValueError:
-                raise ConfigError(f"hidden must be comma-separated integers like 400 or 512,256; got {self.hidden!r}",
-                                  setting="hidden") from None
+        hidden = _widths("hidden", self.hidden)
         hidden = validate.sizes("hidden", (hidden,) if isinstance(hidden, int) and not isinstance(hidden, bool)
                                 else hidden)
         object.__setattr__(self, "hidden", hidden)
         for f in fields(self):
             if "choices" in f.metadata:
                 validate.choice(f.name, getattr(self, f.name), f.metadata["choices"])
+        object.__setattr__(self, "hidden2", check_layers(self.model, self.arch, self.prior, self.stochastic_layers,
+                                                         self.latent2, _widths("hidden2", self.hidden2)))
         for name in ("latent", "epochs", "batch_size", "k", "pseudo_inputs"):
             validate.positive_int(name, getattr(self, name))
         validate.integer("log_px_k", self.log_px_k, 1, MAX_LOG_PX_K)
@@ -124,6 +127,9 @@ class TrainConfig:
                               "from, and no prior", setting="prior")
         if self.prior == "vamp" and self.free_bits:
             raise ConfigError(f"free_bits={self.free_bits} cannot be charged with prior=vamp: its KL has no "
+                              "closed form per dimension (one estimate for the whole code)", setting="free_bits")
+        if self.stochastic_layers == 2 and self.free_bits:
+            raise ConfigError(f"free_bits={self.free_bits} cannot be charged with stochastic_layers=2: its KL has no "
                               "closed form per dimension (one estimate for the whole code)", setting="free_bits")
         if self.prior == "vamp" and self.arch == "linear":
             raise ConfigError("prior=vamp with arch=linear would lose the exact log p(x), which needs "
@@ -194,6 +200,17 @@ class GMMFitConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _widths(name: str, value):
+    """Layer widths from the command line ("400" or "512,256") as a tuple; anything else unchanged."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return tuple(int(h) for h in value.split(",") if h.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated integers like 400 or 512,256; got {value!r}",
+                          setting=name) from None
 
 
 def _refuse_unused_data_dir(data: str, data_dir: str | None) -> None:

@@ -35,7 +35,8 @@ RESUMABLE = ("epochs", "time_budget", "device", "data_dir")   # settings that ma
 def model_config(cfg: TrainConfig, image_shape) -> ModelConfig:
     return ModelConfig(kind=cfg.model, arch=cfg.arch, image_shape=tuple(image_shape), hidden=cfg.hidden,
                        latent=cfg.latent, likelihood=cfg.resolved_likelihood(), prior=cfg.prior,
-                       pseudo_inputs=cfg.pseudo_inputs if cfg.prior == "vamp" else 0)
+                       pseudo_inputs=cfg.pseudo_inputs if cfg.prior == "vamp" else 0,
+                       stochastic_layers=cfg.stochastic_layers, latent2=cfg.latent2, hidden2=cfg.hidden2)
 
 
 def saved_config(run_dir: str | Path) -> TrainConfig:

@@ -82,6 +82,9 @@ def _config(run_dir: Path) -> dict:
     if config["kind"] == "gmm":
         raise VaekitError(f"{run_dir}: a Gaussian mixture run (vaekit gmm) has no code space; "
                           "vaekit serve explores a VAE or AE run (vaekit train)")
+    if config["model"].get("stochastic_layers", 1) != 1:
+        raise VaekitError(f"{run_dir}: has two stochastic layers; vaekit serve explores one code z, so it takes "
+                          "one-layer runs (vaekit eval scores this one)")
     if config["data"]["name"] in POINT_DATASETS:
         raise VaekitError(f"{run_dir}: trained on {config['data']['name']}, points rather than images; "
                           "vaekit serve shows image datasets")
