@@ -13,7 +13,7 @@ the published figure for the same architecture (Burda et al. 2016, Table 1; Tomc
 and k = 5000 on the 10,000 test images (about an hour per config on 2 cores, evaluation included):
 
     python bench/quality_budget.py [CONFIG.toml ...] [--budget 30m] [--k 5000] [--data-dir ../shared/data/mnist]
-                                   [--epoch-times] [--keep DIR]
+                                   [--epoch-times | --epoch-times-only] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -76,13 +76,16 @@ def main() -> int:
     p.add_argument("--k", type=int, default=5000, help="importance samples of the test log p(x) (default 5000)")
     p.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data" / "mnist"))
     p.add_argument("--epoch-times", action="store_true", help="first, seconds per epoch next to the 784-400-20 VAE")
+    p.add_argument("--epoch-times-only", action="store_true", help="the seconds per epoch alone, no budgeted runs")
     p.add_argument("--keep", type=Path, help="keep the runs in this folder (default: a temporary one)")
     a = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
         root = a.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        if a.epoch_times:
+        if a.epoch_times or a.epoch_times_only:
             epoch_times(a.configs, a.data_dir, root)
+            if a.epoch_times_only:
+                return 0
         rows = []
         for i, config_file in enumerate(a.configs):
             run = root / f"{config_file.stem}-{i}"

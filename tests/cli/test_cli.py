@@ -40,7 +40,7 @@ def test_train_then_eval_on_digits(tmp_path, capsys):
     assert code == 0, err
     report = json.loads(out)      # stdout is one JSON object and nothing else
     for key in ("elbo", "recon", "kl", "log_px", "log_px_se", "gap", "bits_per_dim", "active_units",
-                "kl_per_dim", "k", "split", "n", "seconds"):
+                "latent_dim", "kl_per_dim", "k", "split", "n", "seconds"):
         assert key in report, key
     assert report["k"] == 20 and report["split"] == "test" and report["n"] == 359
     assert len(report["kl_per_dim"]) == 4

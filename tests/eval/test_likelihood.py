@@ -40,7 +40,7 @@ def test_elbo_below_log_px_and_report_gap():
     assert math.isclose(report["gap"], report["log_px"] - report["elbo"])
     assert math.isclose(report["elbo"], report["recon"] - report["kl"])
     assert math.isclose(sum(report["kl_per_dim"]), report["kl"], rel_tol=1e-9)
-    assert report["active_units"] == 3 and report["n"] == 200 and report["k"] == 2000
+    assert report["active_units"] == 3 == report["latent_dim"] and report["n"] == 200 and report["k"] == 2000
     # deterministic for a seed
     assert evaluate(model, x, k=50, seed=3)["log_px"] == evaluate(model, x, k=50, seed=3)["log_px"]
 
@@ -105,7 +105,7 @@ def test_evaluate_reports_an_exact_density_as_is():
     gmm = GaussianMixture(GMMConfig(3, "diag", (1, 2, 3))).fit(x, generator=torch.Generator().manual_seed(0))
     report = evaluate(gmm, x, k=7)
     assert report["log_px"] == gmm.log_prob(x).mean().item()
-    assert report["elbo"] is report["gap"] is report["k"] is report["active_units"] is None
+    assert report["elbo"] is report["gap"] is report["k"] is report["active_units"] is report["latent_dim"] is None
     assert report["kl_per_dim"] == [] and report["n"] == 300
 
 

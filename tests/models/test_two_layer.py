@@ -9,7 +9,7 @@ from torch.distributions import MultivariateNormal, Normal
 import vaekit
 from vaekit.errors import ConfigError, VaekitError
 from vaekit.eval.likelihood import log_px
-from vaekit.models import ModelConfig, TwoLayerVAE, build_model
+from vaekit.models import VAE, ModelConfig, TwoLayerVAE, build_model
 from vaekit.objectives import log_weights
 from vaekit.train import TrainConfig, fit
 from vaekit.train.handwritten_step import handwritten_step_reason
@@ -103,6 +103,8 @@ def test_two_layer_settings_are_checked():
     with pytest.raises(ConfigError, match="free_bits=0.5 cannot be charged with stochastic_layers=2"):
         TrainConfig(stochastic_layers=2, latent2=5, hidden2="16", free_bits=0.5)
     assert TrainConfig(stochastic_layers=2, latent2=5, hidden2="16,8").hidden2 == (16, 8)
+    with pytest.raises(VaekitError, match="VAE has one stochastic layer; this config has 2"):
+        VAE(ModelConfig(stochastic_layers=2, latent2=50, **iwae))
     with pytest.raises(VaekitError, match="has 100 \\+ 50 = 150 entries"):
         build_model(ModelConfig(stochastic_layers=2, latent2=50, **iwae)).decode(torch.zeros(2, 100))
 
@@ -124,7 +126,9 @@ def test_a_two_layer_run_trains_saves_samples_and_evaluates(tmp_path, objective,
     assert samples.shape == (6, 1, 8, 8) and 0 <= samples.min() and samples.max() <= 1
     x = vaekit.data.load("digits", "test").model_input("bernoulli")[:50]
     report = vaekit.eval.evaluate(loaded, x, k=100)
-    assert report["kl_per_dim"] == [] and report["kl"] > -0.1 and 0 <= report["active_units"] <= 9   # a one-sample estimate
+    assert report["kl_per_dim"] == [] and report["kl"] > -0.1          # the KL, a one-sample estimate, as a whole
+    assert report["latent_dim"] == 9 and 0 <= report["active_units"] <= 9   # z1 and z2
+    assert report["latent_dim"] == 9                                       # z1 and z2
     assert report["elbo"] == pytest.approx(report["recon"] - report["kl"])
     assert report["log_px"] >= report["elbo"] - 0.5
     assert math.isfinite(report["log_px_se"])

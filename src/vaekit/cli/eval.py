@@ -63,7 +63,7 @@ def format_report(r: dict) -> str:
         lines.append(f"  log p(x) exact           {_num(r['log_px_exact'], '10.2f')} nats  (linear model: closed form)")
     lines.append(f"  bits/dim                 {_num(r['bits_per_dim'], '10.4f')}  ({r['bits_per_dim_convention']})")
     if r["active_units"] is not None:
-        of = f" of {len(r['kl_per_dim'])}" if r["kl_per_dim"] else ""
+        of = f" of {r['latent_dim']}"
         lines.append(f"  active units             {r['active_units']:>7}{of}")
         if r["kl_per_dim"]:   # none for the VampPrior, whose KL is estimated as a whole
             lines.append(f"  KL per latent dimension  {' '.join(f'{v:.2f}' for v in r['kl_per_dim'])}")

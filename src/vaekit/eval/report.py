@@ -100,6 +100,7 @@ def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed:
         "gap": None if report["elbo"] is None else mean - report["elbo"],
         "bits_per_dim": bits_per_dim(mean, dims, model.likelihood, continuous),
         "active_units": active,
+        "latent_dim": None if model.log_prob_is_exact else model.latent_dim,   # what active_units counts among
         "kl_per_dim": kl_per_dim,
         "k": k,
         "split": split,

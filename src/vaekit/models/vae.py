@@ -56,6 +56,9 @@ class VAE(nn.Module):
 
     def __init__(self, config: ModelConfig):
         super().__init__()
+        if config.stochastic_layers != 1 and type(self) is VAE:
+            raise VaekitError(f"VAE has one stochastic layer; this config has {config.stochastic_layers} "
+                              "(models.build_model builds the TwoLayerVAE it describes)")
         self.config = config
         c, h, w = config.image_shape
         enc_out = 2 * config.latent if config.kind == "vae" else config.latent

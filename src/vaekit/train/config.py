@@ -125,12 +125,10 @@ class TrainConfig:
         if self.prior == "vamp" and self.model == "ae":
             raise ConfigError("prior=vamp needs model=vae: a plain autoencoder has no q(z|x) to build the prior "
                               "from, and no prior", setting="prior")
-        if self.prior == "vamp" and self.free_bits:
-            raise ConfigError(f"free_bits={self.free_bits} cannot be charged with prior=vamp: its KL has no "
-                              "closed form per dimension (one estimate for the whole code)", setting="free_bits")
-        if self.stochastic_layers == 2 and self.free_bits:
-            raise ConfigError(f"free_bits={self.free_bits} cannot be charged with stochastic_layers=2: its KL has no "
-                              "closed form per dimension (one estimate for the whole code)", setting="free_bits")
+        if self.free_bits and (self.prior == "vamp" or self.stochastic_layers == 2):
+            model = "prior=vamp" if self.prior == "vamp" else "stochastic_layers=2"
+            raise ConfigError(f"free_bits={self.free_bits} cannot be charged with {model}: its KL has no closed form "
+                              "per dimension (one estimate for the whole code)", setting="free_bits")
         if self.prior == "vamp" and self.arch == "linear":
             raise ConfigError("prior=vamp with arch=linear would lose the exact log p(x), which needs "
                               "p(z) = N(0, I); use prior standard or arch mlp", setting="prior")

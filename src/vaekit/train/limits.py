@@ -46,9 +46,9 @@ def _refuse(what: str, need: int, device: torch.device, setting: str, advice: st
 
 def check_network(model_config, batch_size: int, device: torch.device) -> int:
     """Refuse a network too large to train on ``device``; returns its parameter count."""
-    from ..models import VAE
+    from ..models import model_class
 
-    params = parameter_count(VAE, model_config)
+    params = parameter_count(model_class(model_config), model_config)
     linear = model_config.arch == "linear"   # no hidden layers: its ``hidden`` is an unused default
     hidden = () if linear else model_config.hidden
     widths = sum(hidden) * 2 + 2 * model_config.latent + 4 * math.prod(model_config.image_shape)
