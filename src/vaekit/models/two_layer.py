@@ -19,14 +19,14 @@ interpolations and the active-unit count use (q(z2|x) itself is not Gaussian).
 from __future__ import annotations
 
 import torch
-from torch.distributions import Distribution, Normal
+from torch.distributions import Distribution
 
 from ..errors import VaekitError
 from ..objectives.elbo import reparameterize
 from ..validate import positive_int
 from .config import ModelConfig
 from .networks import GaussianLayer
-from .vae import VAE, log_normal
+from .vae import VAE, log_normal, log_standard_normal
 
 
 class TwoLayerVAE(VAE):
@@ -88,7 +88,7 @@ class TwoLayerVAE(VAE):
         """log p(z1, z2) = log N(z2; 0, I) + log p(z1|z2): z (..., L1 + L2) -> (...), nats."""
         z1, z2 = self.split(z)
         m1, log_var1 = self.prior1(z2).chunk(2, dim=-1)
-        return Normal(0.0, 1.0, validate_args=False).log_prob(z2).sum(-1) + log_normal(z1, m1, log_var1)
+        return log_standard_normal(z2) + log_normal(z1, m1, log_var1)
 
     def kl_sample(self, m: torch.Tensor, log_var: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         raise VaekitError("the two-layer model's q(z|x) is not N(m, exp(σ)): draw z with sample_posterior, "

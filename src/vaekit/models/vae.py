@@ -34,6 +34,11 @@ def log_normal(z: torch.Tensor, m: torch.Tensor, log_var: torch.Tensor) -> torch
     return Normal(m, torch.exp(0.5 * log_var), validate_args=False).log_prob(z).sum(-1)
 
 
+def log_standard_normal(z: torch.Tensor) -> torch.Tensor:
+    """Σ_l log N(z_l; 0, 1): (..., L) -> (...), nats."""
+    return Normal(0.0, 1.0, validate_args=False).log_prob(z).sum(-1)
+
+
 class VAE(nn.Module):
     """A VAE (``kind="vae"``) or the lecture's plain autoencoder (``kind="ae"``: deterministic code).
 
@@ -119,7 +124,7 @@ class VAE(nn.Module):
         (..., K, L) tensor of differences (328 MB for a chunk of 4096 codes, K = 500, L = 40).
         """
         if self.prior_is_standard:
-            return Normal(0.0, 1.0, validate_args=False).log_prob(z).sum(-1)
+            return log_standard_normal(z)
         m, log_var = self.encode(self.pseudo_inputs())                                       # (K, L) each
         precision = torch.exp(-log_var)                                                      # 1/v, (K, L)
         const = -0.5 * (log_var + m * m * precision + math.log(2 * math.pi)).sum(-1)         # (K,)
