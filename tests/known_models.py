@@ -67,7 +67,7 @@ class LinearGaussian(torch.nn.Module):
     log_prob_is_exact = False
     prior_is_standard = True
     forward, log_prob, log_prior, kl_size = VAE.forward, VAE.log_prob, VAE.log_prior, VAE.kl_size
-    sample_posterior = VAE.sample_posterior
+    sample_posterior, fixed_prior = VAE.sample_posterior, VAE.fixed_prior
 
     def exact_log_px(self, x):
         cov = self.W @ self.W.T + self.s ** 2 * torch.eye(self.W.shape[0], dtype=torch.float64)

@@ -7,6 +7,7 @@ import torch
 from torch.distributions import Normal
 
 from vaekit.errors import ConfigError
+from vaekit.eval.elbo import elbo_sums
 from vaekit.eval.likelihood import log_px
 from vaekit.models import ModelConfig, build_model
 from vaekit.objectives.elbo import kl_standard_normal
@@ -67,8 +68,11 @@ def test_vamp_settings_are_checked():
         ModelConfig(pseudo_inputs=4)
     with pytest.raises(ConfigError, match="free_bits=0.5 cannot be charged with prior=vamp"):
         TrainConfig(prior="vamp", free_bits=0.5)
-    with pytest.raises(ConfigError, match="prior=vamp needs model=vae"):
+    with pytest.raises(ConfigError, match="prior 'vamp' needs a VAE"):
         TrainConfig(prior="vamp", model="ae")
+    for config in (ModelConfig, TrainConfig):
+        with pytest.raises(ConfigError, match="prior 'vamp' with arch 'linear' would lose the exact log p"):
+            config(prior="vamp", arch="linear", likelihood="gaussian")
 
 
 def test_a_vamp_run_trains_saves_samples_and_evaluates(tmp_path):
@@ -90,3 +94,28 @@ def test_the_mixture_density_is_the_direct_sum_over_components():
     direct = Normal(m, torch.exp(0.5 * log_var)).log_prob(z.double().unsqueeze(-2)).sum(-1)    # (4, 9, K)
     want = torch.logsumexp(direct, -1) - math.log(7)
     torch.testing.assert_close(model.log_prior(z).double(), want, rtol=0, atol=1e-4)
+
+
+def test_an_evaluation_encodes_the_pseudo_inputs_once_and_scores_the_same():
+    model = build_model(ModelConfig(image_shape=(1, 6, 6), hidden=(16,), latent=3, prior="vamp", pseudo_inputs=7),
+                        seed=0)
+    x = (torch.rand(32, 1, 6, 6, generator=torch.Generator().manual_seed(1)) > 0.5).float()
+    z = torch.randn(5, 32, 3, generator=torch.Generator().manual_seed(2))
+    pseudo_passes = []
+    model.encoder.register_forward_hook(lambda m, inputs, out: pseudo_passes.append(len(inputs[0]) == 7))
+    with torch.no_grad():
+        fresh = model.log_prior(z)
+    assert sum(pseudo_passes) == 1
+    pseudo_passes.clear()
+    # 4 batches of 8, each in 3 chunks of at most 40 decodes: 12 calls of log p(z), one encoding of the u_k
+    estimate = log_px(model, x, k=15, batch_size=8, max_rows=40, generator=torch.Generator().manual_seed(3))
+    elbo_sums(model, x, batch_size=8, generator=torch.Generator().manual_seed(4))
+    assert sum(pseudo_passes) == 2 and torch.isfinite(estimate).all()        # once per evaluation
+    with torch.no_grad(), model.fixed_prior():
+        with model.fixed_prior():                                            # re-entrant: the inner block keeps it
+            torch.testing.assert_close(model.log_prior(z), fresh, rtol=0, atol=0)
+        torch.testing.assert_close(model.log_prior(z), fresh, rtol=0, atol=0)
+        with torch.enable_grad():                                            # training inside: computed afresh
+            model.log_prior(z).sum().backward()
+    assert model.pseudo_logits.grad is not None and model.pseudo_logits.grad.abs().sum() > 0
+    assert model._fixed_components is None                                   # and nothing kept after the block

@@ -5,7 +5,9 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 import known_models
+from vaekit.models.vae import log_normal
 from vaekit.objectives import elbo_terms, kl_standard_normal, negative_elbo, reparameterize
+from vaekit.objectives.elbo import reparameterize_with_log_q
 
 
 def test_kl_matches_torch_distributions():
@@ -39,6 +41,17 @@ def test_reparameterisation_passes_gradients():
     log_var = torch.zeros(4, 2, requires_grad=True)
     reparameterize(m, log_var, torch.Generator().manual_seed(0)).sum().backward()
     assert torch.all(m.grad == 1) and torch.all(log_var.grad != 0)
+
+
+def test_draws_with_their_log_q_are_the_same_draws_scored_by_normal():
+    g = torch.Generator().manual_seed(0)
+    m, log_var = torch.randn(16, 5, generator=g) * 2, torch.randn(16, 5, generator=g)
+    z, log_q = reparameterize_with_log_q(m, log_var, torch.Generator().manual_seed(1), samples=7)
+    assert z.shape == (7, 16, 5) and log_q.shape == (7, 16)
+    torch.testing.assert_close(z, reparameterize(m, log_var, torch.Generator().manual_seed(1), samples=7))
+    ref = Normal(m, torch.exp(0.5 * log_var)).log_prob(z).sum(-1)
+    torch.testing.assert_close(log_q, ref, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(log_normal(z, m, log_var), ref, rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize("q_shift, q_log_scale", [(0.0, 0.0), (0.7, 0.5), (-0.5, -0.8)])

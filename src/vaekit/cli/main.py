@@ -12,6 +12,7 @@ import signal
 import sys
 
 from .. import __version__
+from ..allocator import keep_freed_memory
 from .common import Parser, run_command
 
 DISTRIBUTED = ("train", "eval")   # the commands that run under torchrun (vaekit.distributed)
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"vaekit: error: vaekit {args.command} runs in one process; under torchrun only "
                   f"{' and '.join(DISTRIBUTED)} run on several", file=sys.stderr)
             return 2
+        if args.command != "download":
+            keep_freed_memory()   # large tensors reuse freed pages (allocator.py); VAEKIT_KEEP_FREED_MEMORY=0: off
         code = run_command(args.func, args, preload=() if args.command == "download" else ("torch",))
         if "RANK" in os.environ and os.environ.get("WORLD_SIZE", "1") != "1":   # one of torchrun's ranks
             from ..distributed import exit_now

@@ -25,11 +25,12 @@ def elbo_sums(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.G
     parts = batches(len(x), batch_size, x.device, generator, seed)
     recon = torch.zeros((), device=x.device)
     kl = None
-    for rows, g in parts:
-        r, k = elbo_terms(model, x[rows], g)
-        recon += r.sum()
-        if k is not None:
-            kl = k.sum(0) if kl is None else kl + k.sum(0)
+    with model.fixed_prior():     # the VampPrior's pseudo-inputs encoded once, not once per batch
+        for rows, g in parts:
+            r, k = elbo_terms(model, x[rows], g)
+            recon += r.sum()
+            if k is not None:
+                kl = k.sum(0) if kl is None else kl + k.sum(0)
     if seed is not None:
         recon = distributed.all_sum(recon)
         if model.is_variational:   # a rank with no batch still adds its zeros

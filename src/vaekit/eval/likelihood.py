@@ -42,17 +42,22 @@ def log_px(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, generat
     positive_int("max_rows", max_rows)
     parts = batches(len(x), batch_size, x.device, generator, seed)
     out = [x.new_empty(0)]
-    for rows, generator in parts:
-        xb = x[rows]
-        encoded = model.encode(xb)
-        chunk = max(1, max_rows // len(xb))
-        top = total = None                                   # running max of log w, Σ exp(log w - top): (B,)
-        for j in range(0, k, chunk):
-            log_w = log_weights(model, xb, min(chunk, k - j), generator, encoded).double()   # (c, B)
-            new_top = log_w.max(0).values if top is None else torch.maximum(top, log_w.max(0).values)
-            new_top = torch.where(torch.isfinite(new_top), new_top, 0.0)   # all -inf: keep exp() finite
-            scaled = (log_w - new_top).exp().sum(0)
-            total = scaled if total is None else total * (top - new_top).exp() + scaled
-            top = new_top
-        out.append((top + total.log() - math.log(k)).to(x.dtype))     # log (1/k) Σ_i w_i, as iwae_bound
+    with model.fixed_prior():     # the VampPrior's pseudo-inputs encoded once, not once per chunk
+        for rows, generator in parts:
+            out.append(_batch_log_px(model, x[rows], k, max_rows, generator))
     return torch.cat(out)
+
+
+def _batch_log_px(model, xb: torch.Tensor, k: int, max_rows: int, generator: torch.Generator | None) -> torch.Tensor:
+    """log p(x) of one batch xb (B, C, H, W) -> (B,): the k weights in chunks of at most max_rows decodes."""
+    encoded = model.encode(xb)
+    chunk = max(1, max_rows // len(xb))
+    top = total = None                                   # running max of log w, Σ exp(log w - top): (B,)
+    for j in range(0, k, chunk):
+        log_w = log_weights(model, xb, min(chunk, k - j), generator, encoded).double()   # (c, B)
+        new_top = log_w.max(0).values if top is None else torch.maximum(top, log_w.max(0).values)
+        new_top = torch.where(torch.isfinite(new_top), new_top, 0.0)   # all -inf: keep exp() finite
+        scaled = (log_w - new_top).exp().sum(0)
+        total = scaled if total is None else total * (top - new_top).exp() + scaled
+        top = new_top
+    return (top + total.log() - math.log(k)).to(xb.dtype)     # log (1/k) Σ_i w_i, as iwae_bound

@@ -66,15 +66,9 @@ class ModelConfig:
         object.__setattr__(self, "hidden", sizes("hidden", hidden))
         object.__setattr__(self, "conv_channels", sizes("conv_channels", self.conv_channels, 2))
         size("latent", self.latent)
-        choice("prior", self.prior, PRIORS)
+        check_prior(self.kind, self.arch, self.prior)
         if self.prior == "vamp":
             size("pseudo_inputs", self.pseudo_inputs)
-            if self.kind != "vae":
-                raise ConfigError("prior 'vamp' needs a VAE: a plain autoencoder (kind 'ae') has no q(z|x) to "
-                                  "build the prior from, and no prior", setting="prior")
-            if self.arch == "linear":
-                raise ConfigError("prior 'vamp' with arch 'linear' would lose the exact log p(x), which needs "
-                                  "p(z) = N(0, I); use prior 'standard' or arch 'mlp'", setting="prior")
         elif self.pseudo_inputs != 0:
             raise ConfigError(f"pseudo_inputs={self.pseudo_inputs} would be ignored: only prior 'vamp' has "
                               "pseudo-inputs", setting="pseudo_inputs")
@@ -100,6 +94,22 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
         return config_from_dict(cls, d, "model")
+
+
+def check_prior(kind: str, arch: str, prior: str) -> None:
+    """The VampPrior needs a VAE's encoder, and would cost the linear model its exact log p(x).
+
+    Shared by ``ModelConfig`` and ``train.TrainConfig`` (the same names, the same errors).
+    """
+    choice("prior", prior, PRIORS)
+    if prior != "vamp":
+        return
+    if kind != "vae":
+        raise ConfigError("prior 'vamp' needs a VAE: a plain autoencoder (kind or model 'ae') has no q(z|x) to "
+                          "build the prior from, and no prior", setting="prior")
+    if arch == "linear":
+        raise ConfigError("prior 'vamp' with arch 'linear' would lose the exact log p(x), which needs "
+                          "p(z) = N(0, I); use prior 'standard' or arch 'mlp'", setting="prior")
 
 
 def check_layers(kind: str, arch: str, prior: str, stochastic_layers, latent2, hidden2) -> tuple[int, ...]:

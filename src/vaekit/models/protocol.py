@@ -20,12 +20,13 @@ and the Gaussian mixture (``models.gmm.GaussianMixture``):
 ``LatentVariableModel`` is what the objectives (``objectives.elbo``, ``objectives.iwae``) and
 the log p(x) estimator (``eval.likelihood``) call: a prior p(z) (``log_prior``), an encoder
 q(z|x) (``encode``, then ``sample_posterior`` draws codes with their log q), a decoder p(x|z),
-and the one-sample ELBO terms as ``forward``.  The VAE is one; so is any model
+the one-sample ELBO terms as ``forward``, and ``fixed_prior`` for evaluation loops.  The VAE is one; so is any model
 a test builds with a known answer.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import ClassVar, Protocol, runtime_checkable
 
 import torch
@@ -85,4 +86,9 @@ class LatentVariableModel(Protocol):
 
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x|z) for several codes per example, unchecked: z (S, B, L), x (B, C, H, W) -> (S, B), nats."""
+        ...
+
+    def fixed_prior(self) -> AbstractContextManager[None]:
+        """A block in which the parameters stay fixed (evaluation under ``torch.no_grad``): ``log_prior``
+        may reuse work that depends on them alone (the VampPrior's encoding of its pseudo-inputs)."""
         ...

@@ -22,7 +22,7 @@ import torch
 from torch.distributions import Distribution
 
 from ..errors import VaekitError
-from ..objectives.elbo import reparameterize
+from ..objectives.elbo import reparameterize, reparameterize_with_log_q
 from ..validate import positive_int
 from .config import ModelConfig
 from .networks import GaussianLayer
@@ -78,11 +78,10 @@ class TwoLayerVAE(VAE):
         Returns z (B, L1 + L2) and log q (B,), or (samples, B, ...) with ``samples``; nats.
         """
         m1, log_var1 = self.split(m)[0], self.split(log_var)[0]
-        z1 = reparameterize(m1, log_var1, generator, samples)
+        z1, log_q1 = reparameterize_with_log_q(m1, log_var1, generator, samples)
         m2, log_var2 = self.encoder2(z1).chunk(2, dim=-1)
-        z2 = reparameterize(m2, log_var2, generator)
-        log_q = log_normal(z1, m1, log_var1) + log_normal(z2, m2, log_var2)
-        return torch.cat([z1, z2], -1), log_q
+        z2, log_q2 = reparameterize_with_log_q(m2, log_var2, generator)
+        return torch.cat([z1, z2], -1), log_q1 + log_q2
 
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:
         """log p(z1, z2) = log N(z2; 0, I) + log p(z1|z2): z (..., L1 + L2) -> (...), nats."""

@@ -14,7 +14,9 @@ what we use (``objectives.elbo.reparameterize``).
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import ClassVar
 
 import torch
@@ -23,15 +25,18 @@ from torch import nn
 from torch.distributions import Bernoulli, Distribution, Independent, LowRankMultivariateNormal, Normal
 
 from ..errors import VaekitError
-from ..objectives.elbo import ElboTerms, kl_standard_normal, reparameterize
+from ..objectives.elbo import LOG_2PI, ElboTerms, kl_standard_normal, reparameterize, reparameterize_with_log_q
 from ..validate import integer, positive_int
 from .config import ModelConfig
+from .logspace import logsumexp, softplus_sum
 from .networks import ConvDecoder, ConvEncoder, LinearDecoder, LinearEncoder, MLPDecoder, MLPEncoder
 
 
 def log_normal(z: torch.Tensor, m: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """Σ_l log N(z_l; m_l, exp(σ_l)), σ a log-variance: (..., L) -> (...), nats (unchecked: hot loops)."""
-    return Normal(m, torch.exp(0.5 * log_var), validate_args=False).log_prob(z).sum(-1)
+    """Σ_l log N(z_l; m_l, exp(σ_l)) = −½ Σ_l [(z_l − m_l)² exp(−σ_l) + σ_l + log 2π], σ a log-variance:
+    (..., L) -> (...), nats (unchecked: hot loops; ``Normal.log_prob`` computes the same in more passes)."""
+    d = z - m
+    return -0.5 * (d * d * torch.exp(-log_var) + log_var + LOG_2PI).sum(-1)
 
 
 def log_standard_normal(z: torch.Tensor) -> torch.Tensor:
@@ -80,6 +85,7 @@ class VAE(nn.Module):
             self.decoder = ConvDecoder(config.latent, config.hidden, dec_shape, config.conv_channels)
         if config.prior == "vamp":   # u_k = sigmoid(a_k), images in (0, 1); a_k ~ N(0, 0.1²): grey, slightly varied
             self.pseudo_logits = nn.Parameter(0.1 * torch.randn(config.pseudo_inputs, *config.image_shape))
+        self._fixed_components: tuple[torch.Tensor, torch.Tensor] | None = None   # set inside fixed_prior
 
     @property
     def latent_dim(self) -> int:
@@ -120,17 +126,47 @@ class VAE(nn.Module):
         Standard prior: Σ_l log N(z_l; 0, 1).  VampPrior: log (1/K) Σ_k q(z|u_k), the mixture of
         the encoder's posteriors at the K pseudo-inputs, by log-sum-exp over k.  Each component's
         log N(z; m_k, v_k) = -½ Σ_l [log 2π + σ_kl + m_kl²/v_kl] + z·(m_k/v_k) - ½ z²·(1/v_k)
-        (v = exp(σ)): one matrix product for all K, as the diagonal GMM's (``gmm``), instead of a
-        (..., K, L) tensor of differences (328 MB for a chunk of 4096 codes, K = 500, L = 40).
+        (v = exp(σ), ``vamp_components``): one matrix product for all K, as the diagonal GMM's
+        (``gmm``), instead of a (..., K, L) tensor of differences (328 MB for a chunk of 4096
+        codes, K = 500, L = 40).
         """
         if self.prior_is_standard:
             return log_standard_normal(z)
+        const, weights = self.vamp_components()                                              # (K,), (K, 2L)
+        zz = torch.cat([z, z * z], -1).reshape(-1, weights.shape[1])                         # (N, 2L)
+        log_q = torch.addmm(const, zz, weights.T).view(*z.shape[:-1], -1)                    # (..., K)
+        return logsumexp(log_q) - math.log(self.config.pseudo_inputs)
+
+    def vamp_components(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The VampPrior's K Gaussians q(z|u_k) = N(m_k, v_k) as log N(z; m_k, v_k) = const_k + [z, z²]·w_k.
+
+        Returns const (K,) = -½ Σ_l [log 2π + σ_kl + m_kl²/v_kl] and w (K, 2L) = [m_k/v_k, -½/v_k],
+        from one pass of the encoder over the pseudo-inputs; inside ``fixed_prior``, without
+        gradients, the table computed on entering the block.
+        """
+        if self._fixed_components is not None and not torch.is_grad_enabled():
+            return self._fixed_components
         m, log_var = self.encode(self.pseudo_inputs())                                       # (K, L) each
         precision = torch.exp(-log_var)                                                      # 1/v, (K, L)
         const = -0.5 * (log_var + m * m * precision + math.log(2 * math.pi)).sum(-1)         # (K,)
-        weights = torch.cat([m * precision, -0.5 * precision], -1)                           # (K, 2L)
-        log_q = const + torch.cat([z, z * z], -1) @ weights.T                                # (..., K)
-        return torch.logsumexp(log_q, dim=-1) - math.log(self.config.pseudo_inputs)
+        return const, torch.cat([m * precision, -0.5 * precision], -1)
+
+    @contextlib.contextmanager
+    def fixed_prior(self) -> Iterator[None]:
+        """A block in which the parameters do not change (evaluation): log p(z) computed without
+        gradients reuses one encoding of the VampPrior's pseudo-inputs instead of encoding all K
+        again for every batch of codes (``eval.likelihood.log_px``, ``eval.elbo.elbo_sums``).
+        Nothing to fix for the standard prior.  Re-entrant; with gradients on, log p(z) is
+        computed afresh (training may change the parameters)."""
+        if self.prior_is_standard or self.config.prior != "vamp" or self._fixed_components is not None:
+            yield
+            return
+        with torch.no_grad():
+            self._fixed_components = self.vamp_components()
+        try:
+            yield
+        finally:
+            self._fixed_components = None
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (B, C, H, W) float in [0, 1] -> m: (B, latent), log_var: (B, latent) or None."""
@@ -189,11 +225,10 @@ class VAE(nn.Module):
         """Codes z ~ q(z|x) and their log q(z|x), from ``encode``'s (m, log_var), each (B, L).
 
         Returns z (B, L) and log q (B,), or (samples, B, L) and (samples, B) with ``samples``;
-        nats.  Here q(z|x) = N(m, exp(σ)) and z = m + exp(σ/2)·e (``reparameterize``);
+        nats.  Here q(z|x) = N(m, exp(σ)) and z = m + exp(σ/2)·e (``reparameterize_with_log_q``);
         ``TwoLayerVAE`` draws z1, then z2 given z1.
         """
-        z = reparameterize(m, log_var, generator, samples)
-        return z, log_normal(z, m, log_var)
+        return reparameterize_with_log_q(m, log_var, generator, samples)
 
     def kl_sample(self, m: torch.Tensor, log_var: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log q(z|x) − log p(z) at codes z drawn from q(z|x) = N(m, exp(σ)): m, log_var (B, L), z (..., B, L)
@@ -206,8 +241,8 @@ class VAE(nn.Module):
         Equal to ``decode(z[s]).log_prob(x)`` for each s, without S copies of x and without
         argument checks (the importance-sampling hot loop; ``objectives.iwae``).  For the
         Bernoulli MLP decoder, whose last layer is linear (logits l = W h + b), it uses
-        Σ_d x_d·l_d = h·(Wᵀx) + b·x, so only softplus(l) is computed per pixel:
-        log p(x|z) = Σ_d [x_d·l_d - softplus(l_d)].
+        Σ_d x_d·l_d = h·(Wᵀx) + b·x, so only softplus(l) is computed per pixel
+        (``logspace.softplus_sum``): log p(x|z) = Σ_d [x_d·l_d - softplus(l_d)].
         """
         s, b, latent = z.shape
         if self.config.likelihood == "bernoulli" and self.config.arch == "mlp":
@@ -215,7 +250,7 @@ class VAE(nn.Module):
             h = nn.Sequential(*body)(z)                                    # (S, B, H)
             xf = x.flatten(1)                                              # (B, D)
             x_dot_logits = (h * (xf @ last.weight)).sum(-1) + xf @ last.bias
-            return x_dot_logits - F.softplus(F.linear(h, last.weight, last.bias)).sum(-1)
+            return x_dot_logits - softplus_sum(F.linear(h, last.weight, last.bias))
         xs = x.expand(s, *x.shape).reshape(s * b, *x.shape[1:])
         return self.observe(z.reshape(s * b, latent), validate=False).log_prob(xs).view(s, b)
 

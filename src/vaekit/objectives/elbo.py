@@ -8,9 +8,12 @@ Training minimises the negative ELBO, -E_q[log p(x|z)] + β·KL; β = 1 is the t
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
+
+LOG_2PI = math.log(2 * math.pi)
 
 
 def kl_standard_normal(m: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
@@ -22,15 +25,34 @@ def kl_standard_normal(m: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     return 0.5 * (torch.exp(log_var) - (1 + log_var) + m.pow(2))
 
 
+def standard_noise(m: torch.Tensor, generator: torch.Generator | None = None,
+                   samples: int | None = None) -> torch.Tensor:
+    """e ~ N(0, I) shaped as m (B, L), or (samples, B, L); on m's device, in m's dtype."""
+    shape = m.shape if samples is None else (samples, *m.shape)
+    return torch.randn(shape, generator=generator, device=m.device, dtype=m.dtype)
+
+
 def reparameterize(m: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None,
                    samples: int | None = None) -> torch.Tensor:
     """The noisy code c = m + exp(σ/2)·e, e ~ N(0, I) (σ = log-variance, so exp(σ/2) is the std).
 
     m, log_var: (B, L) -> (B, L), or (samples, B, L) when ``samples`` is given.
     """
-    shape = m.shape if samples is None else (samples, *m.shape)
-    e = torch.randn(shape, generator=generator, device=m.device, dtype=m.dtype)
-    return m + torch.exp(0.5 * log_var) * e
+    return m + torch.exp(0.5 * log_var) * standard_noise(m, generator, samples)
+
+
+def reparameterize_with_log_q(m: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None,
+                              samples: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """c = m + exp(σ/2)·e as ``reparameterize`` (the same draws), and its density under q = N(m, exp(σ)):
+
+        log q(c|x) = Σ_l log N(c_l; m_l, exp(σ_l)) = −½ Σ_l (e_l² + σ_l + log 2π)
+
+    read off the noise e itself (c − m divided by the std again would only add rounding).
+    Returns c (B, L) and log q (B,), nats, or (samples, B, L) and (samples, B).
+    """
+    e = standard_noise(m, generator, samples)
+    z = m + torch.exp(0.5 * log_var) * e
+    return z, -0.5 * (e * e + log_var + LOG_2PI).sum(-1)
 
 
 class ElboTerms(NamedTuple):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import validate
 from ..errors import ConfigError
-from ..models.config import ARCHS, COVARIANCES, LIKELIHOODS, MODEL_KINDS, PRIORS, check_layers
+from ..models.config import ARCHS, COVARIANCES, LIKELIHOODS, MODEL_KINDS, PRIORS, check_layers, check_prior
 
 OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine")
@@ -122,16 +122,11 @@ class TrainConfig:
             raise ConfigError(f"{what} would be ignored: a plain autoencoder (model=ae) has no KL term and no "
                               "q(z|x); drop it or use model=vae", setting=(kl_settings[0].split("=")[0]
                                                                             if kl_settings else "objective"))
-        if self.prior == "vamp" and self.model == "ae":
-            raise ConfigError("prior=vamp needs model=vae: a plain autoencoder has no q(z|x) to build the prior "
-                              "from, and no prior", setting="prior")
+        check_prior(self.model, self.arch, self.prior)
         if self.free_bits and (self.prior == "vamp" or self.stochastic_layers == 2):
             model = "prior=vamp" if self.prior == "vamp" else "stochastic_layers=2"
             raise ConfigError(f"free_bits={self.free_bits} cannot be charged with {model}: its KL has no closed form "
                               "per dimension (one estimate for the whole code)", setting="free_bits")
-        if self.prior == "vamp" and self.arch == "linear":
-            raise ConfigError("prior=vamp with arch=linear would lose the exact log p(x), which needs "
-                              "p(z) = N(0, I); use prior standard or arch mlp", setting="prior")
         if self.prior != "vamp" and self.pseudo_inputs != DEFAULT_PSEUDO_INPUTS:
             raise ConfigError(f"pseudo_inputs={self.pseudo_inputs} would be ignored: only prior=vamp has "
                               "pseudo-inputs", setting="pseudo_inputs")
