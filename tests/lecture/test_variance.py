@@ -1,5 +1,6 @@
 """Section 2, the variance constraint: its statistics on known codes, its conclusion, its figures."""
 
+import contextlib
 import math
 
 import pytest
@@ -51,6 +52,9 @@ class _FixedModel(torch.nn.Module):
 
     def forward(self, x, generator=None, validate=True):
         return ElboTerms(torch.full((len(x),), -3.0), torch.full((len(x), 2), 0.25))
+
+    def fixed_prior(self):
+        return contextlib.nullcontext()   # no prior to fix
 
 
 def test_encode_all_batches_and_refuses_an_autoencoder():

@@ -20,8 +20,8 @@ and the Gaussian mixture (``models.gmm.GaussianMixture``):
 ``LatentVariableModel`` is what the objectives (``objectives.elbo``, ``objectives.iwae``) and
 the log p(x) estimator (``eval.likelihood``) call: a prior p(z) (``log_prior``), an encoder
 q(z|x) (``encode``, then ``sample_posterior`` draws codes with their log q), a decoder p(x|z),
-the one-sample ELBO terms as ``forward``, and ``fixed_prior`` for evaluation loops.  The VAE is one; so is any model
-a test builds with a known answer.
+the one-sample ELBO terms as ``forward``, and ``fixed_prior`` for evaluation loops.  The VAE
+is one; so is any model a test builds with a known answer.
 """
 
 from __future__ import annotations

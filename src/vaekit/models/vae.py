@@ -148,7 +148,7 @@ class VAE(nn.Module):
             return self._fixed_components
         m, log_var = self.encode(self.pseudo_inputs())                                       # (K, L) each
         precision = torch.exp(-log_var)                                                      # 1/v, (K, L)
-        const = -0.5 * (log_var + m * m * precision + math.log(2 * math.pi)).sum(-1)         # (K,)
+        const = -0.5 * (log_var + m * m * precision + LOG_2PI).sum(-1)                       # (K,)
         return const, torch.cat([m * precision, -0.5 * precision], -1)
 
     @contextlib.contextmanager
