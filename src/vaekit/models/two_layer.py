@@ -89,10 +89,6 @@ class TwoLayerVAE(VAE):
         m1, log_var1 = self.prior1(z2).chunk(2, dim=-1)
         return log_standard_normal(z2) + log_normal(z1, m1, log_var1)
 
-    def kl_sample(self, m: torch.Tensor, log_var: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        raise VaekitError("the two-layer model's q(z|x) is not N(m, exp(σ)): draw z with sample_posterior, "
-                          "which returns log q(z|x) with it")
-
     def decode(self, z: torch.Tensor, validate: bool = True) -> Distribution:
         """z = [z1, z2] (B, L1 + L2) -> p(x|z1) (z2 reaches x only through z1)."""
         return self.observe(self.split(z)[0], validate)

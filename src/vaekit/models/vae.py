@@ -230,11 +230,6 @@ class VAE(nn.Module):
         """
         return reparameterize_with_log_q(m, log_var, generator, samples)
 
-    def kl_sample(self, m: torch.Tensor, log_var: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """log q(z|x) − log p(z) at codes z drawn from q(z|x) = N(m, exp(σ)): m, log_var (B, L), z (..., B, L)
-        -> (..., B), nats.  Its mean over draws estimates KL(q(z|x) || p(z)), for any prior."""
-        return log_normal(z, m, log_var) - self.log_prior(z)
-
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x|z) in nats for several codes per example: z (S, B, L), x (B, C, H, W) -> (S, B).
 

@@ -21,10 +21,10 @@ def log_weights(model, x: torch.Tensor, k: int, generator: torch.Generator | Non
     """log w for k samples per example: x: (B, C, H, W) -> (k, B), nats.
 
     ``model`` is a ``models.protocol.LatentVariableModel``: ``sample_posterior`` draws the k
-    codes and their log q(z|x), ``log_likelihood`` scores them for every example at once.  Every distribution here is built without argument
-    checks: this is the inner loop of training with ``--objective iwae`` and of the log p(x)
-    estimate.  ``encoded`` = (m, log_var) skips re-running the encoder when drawing samples
-    in chunks.
+    codes and their log q(z|x), ``log_likelihood`` scores them for every example at once,
+    without argument checks (this is the inner loop of training with ``--objective iwae`` and
+    of the log p(x) estimate).  ``encoded`` = (m, log_var) skips re-running the encoder when
+    drawing samples in chunks.
     """
     m, log_var = encoded if encoded is not None else model.encode(x)
     if log_var is None:

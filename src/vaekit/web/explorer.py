@@ -223,13 +223,13 @@ class Explorer:
             return {"kind": run.kind, "elbo": None, "recon": recon, "kl": None, "kl_per_dim": None,
                     "log_px": None, "k": None, "units": "nats per example"}
         g = torch.Generator(device=self.device).manual_seed(seed)
-        z = reparameterize(m, log_var, g, samples=k)                                    # (k, 1, L)
+        z, log_q = run.model.sample_posterior(m, log_var, k, g)                         # (k, 1, L), (k, 1)
         recon = run.model.log_likelihood(z, x).double().mean().item()
         if run.model.prior_is_standard:       # KL per dimension, in closed form
             per_dim = kl_standard_normal(m, log_var)[0].double()                         # (L,)
             kl, kl_per_dim = per_dim.sum().item(), per_dim.tolist()
         else:                                 # the VampPrior: E_q[log q(z|x) - log p(z)] over the same k draws
-            kl, kl_per_dim = run.model.kl_sample(m, log_var, z).double().mean().item(), None
+            kl, kl_per_dim = (log_q - run.model.log_prior(z)).double().mean().item(), None
         lp = log_px(run.model, x, k=k, generator=g).item()
         return {"kind": run.kind, "elbo": recon - kl, "recon": recon, "kl": kl,
                 "kl_per_dim": kl_per_dim, "log_px": lp, "k": k, "units": "nats per example"}
