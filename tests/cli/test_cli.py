@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from data_files import mnist_with_truncated_file
+from data_files import checksums, mnist_with_truncated_file
+from vaekit.data.download import RESOURCES, Resource
 from vaekit.cli.main import main
 
 FAST = ["--hidden", "32", "--latent", "4", "--epochs", "2", "--device", "cpu", "--log-px-k", "5"]
@@ -89,9 +90,9 @@ def test_bad_flags(tmp_path, capsys, argv, match):
     assert not (tmp_path / "run" / "checkpoint.json").exists()
 
 
-def test_bad_data_files(tmp_path, capsys, shared_data):
+def test_bad_data_files(tmp_path, capsys, mnist_slice):
     # a truncated IDX file: the error names the file
-    bad = mnist_with_truncated_file(shared_data, tmp_path / "mnist", "train-images-idx3-ubyte.gz", 100_000)
+    bad = mnist_with_truncated_file(mnist_slice, tmp_path / "mnist", "train-images-idx3-ubyte.gz", 100_000)
     one_line_error(capsys, "train", "--data", "mnist", "--data-dir", str(bad), "--out", str(tmp_path / "r"),
                    match="train-images-idx3-ubyte.gz")
     # an empty image folder, an unreadable image, an array of the wrong dtype
@@ -134,21 +135,27 @@ def test_eval_errors(tmp_path, capsys):
                    str(tmp_path / "nowhere"), match="frey")
 
 
-def test_eval_refuses_model_dataset_shape_mismatch(tmp_path, capsys, shared_data):
+def test_eval_refuses_model_dataset_shape_mismatch(tmp_path, capsys, mnist_full):
     run_dir = tmp_path / "run"
     assert run(capsys, "train", "--out", str(run_dir), *FAST)[0] == 0
-    one_line_error(capsys, "eval", str(run_dir), "--data", "mnist", "--data-dir", str(shared_data / "mnist"),
+    one_line_error(capsys, "eval", str(run_dir), "--data", "mnist", "--data-dir", str(mnist_full),
                    "--k", "2", match="the model expects images of shape (1, 8, 8)")
 
 
-def test_download_from_a_local_mirror_then_train_reads_it(tmp_path, capsys, shared_data):
-    mirror = (shared_data / "mnist").as_uri() + "/"
+def test_download_from_a_local_mirror_then_eval_reads_it(tmp_path, capsys, monkeypatch, mnist_full):
+    # the mirror serves full-count files built from tests/files: the download pins their checksums
+    monkeypatch.setitem(RESOURCES, "mnist", tuple(Resource(f.name, *checksums(f)) for f in sorted(mnist_full.iterdir())))
+    mirror = mnist_full.as_uri() + "/"
     code, out, err = run(capsys, "download", "mnist", "--data-dir", str(tmp_path), "--mirror", mirror)
     assert code == 0, err
     assert "verified" in out
+    run_dir = tmp_path / "run"    # the downloaded files are found by --data-dir: eval reads them
+    assert run(capsys, "train", "--out", str(run_dir), *FAST)[0] == 0
+    one_line_error(capsys, "eval", str(run_dir), "--data", "mnist", "--data-dir", str(tmp_path), "--k", "2",
+                   match="the model expects images of shape (1, 8, 8)")
     corrupt = tmp_path / "bad-mirror"
     corrupt.mkdir()
-    for f in (shared_data / "mnist").iterdir():
+    for f in mnist_full.iterdir():
         data = f.read_bytes()
         (corrupt / f.name).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
     one_line_error(capsys, "download", "mnist", "--data-dir", str(tmp_path / "other"), "--mirror",

@@ -227,8 +227,8 @@ def test_resume_applies_a_config_file_or_refuses_what_cannot_change(tmp_path, ca
                    match="--latent cannot change on --resume")
 
 
-def test_damaged_test_files_are_found_before_the_first_epoch(tmp_path, capsys, shared_data):
-    bad = mnist_with_truncated_file(shared_data, tmp_path / "mnist", "t10k-images-idx3-ubyte.gz", 1000)
+def test_damaged_test_files_are_found_before_the_first_epoch(tmp_path, capsys, mnist_full):
+    bad = mnist_with_truncated_file(mnist_full, tmp_path / "mnist", "t10k-images-idx3-ubyte.gz", 1000)
     start = time.time()
     one_line_error(capsys, "train", "--data", "mnist", "--data-dir", str(bad), "--epochs", "50",
                    "--out", str(tmp_path / "R"), *TINY, match="t10k-images-idx3-ubyte.gz")

@@ -1,14 +1,33 @@
-"""Downloads from file:// mirrors only (no network): checksums, atomic replace, skipping."""
+"""Downloads from file:// mirrors only (no network): checksums, atomic replace, skipping.
+
+The mirrors serve the full-count files built from tests/files (``data_files``), so the pinned
+checksums are swapped for theirs (``pinned`` below); the download code is the same.  The real
+pinned checksums are checked against the official files by ``bench/official_data.py``."""
 
 import shutil
 
 import pytest
 
+from data_files import checksums
 from vaekit.data import download, load, verify_checksum
-from vaekit.data.download import RESOURCES
+from vaekit.data.download import RESOURCES, Resource
 from vaekit.errors import DataError
 
 MNIST_FILES = [r.filename for r in RESOURCES["mnist"]]
+
+
+@pytest.fixture
+def mnist_dir(mnist_full, monkeypatch):
+    """A mirror folder of full-count MNIST files, whose checksums the download now pins."""
+    monkeypatch.setitem(RESOURCES, "mnist", tuple(Resource(f, *checksums(mnist_full / f)) for f in MNIST_FILES))
+    return mnist_full
+
+
+@pytest.fixture
+def frey_file(frey_full, monkeypatch):
+    """A full-shape frey_rawface.mat, whose checksums the download now pins."""
+    monkeypatch.setitem(RESOURCES, "frey", (Resource(frey_full.name, *checksums(frey_full)),))
+    return frey_full
 
 
 def test_download_mnist_then_load(tmp_path, mnist_dir):
@@ -38,9 +57,10 @@ def test_checksum_mismatch(tmp_path, mnist_dir):
     data = bytearray((mnist_dir / "t10k-labels-idx1-ubyte.gz").read_bytes())
     data[100] ^= 0xFF
     (mirror / "t10k-labels-idx1-ubyte.gz").write_bytes(bytes(data))
+    md5 = RESOURCES["mnist"][3].md5
     with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: expected a download with the pinned checksum, "
                                         r"every mirror failed: file://.*checksum mismatch: "
-                                        r"expected md5 ec29112dd5afa0611ce80d1b7f02629c, got [0-9a-f]{32}"):
+                                        rf"expected md5 {md5}, got [0-9a-f]{{32}}"):
         download("mnist", data_dir=tmp_path / "data", mirrors=[mirror.as_uri()])
     # the good files are in place; the bad one is not, nor is any temporary file
     assert sorted(p.name for p in (tmp_path / "data" / "mnist").iterdir()) == sorted(MNIST_FILES[:3])
