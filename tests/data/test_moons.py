@@ -143,3 +143,19 @@ def test_registry_moons_image_size():
     small = load("moons", "test", image_size=16)                     # drawn at 16 x 16, not resized
     assert torch.equal(small.images, moons_split("test", size=16)[0])
     assert load("moons", "test", image_size=(20, 24)).images.shape == (1000, 1, 20, 24)
+
+
+def test_moon_pair_has_full_and_half_moons_only():
+    from vaekit.data.moons import PAIR_SPLIT_SIZES, PAIR_WIDTH, generate_moon_pair, moon_pair_split
+
+    images, phases = generate_moon_pair(400, seed=5)
+    full, half = phases < 0.25, phases >= 0.25
+    assert images.shape == (400, 1, 28, 28) and images.dtype == torch.uint8
+    assert 150 < full.sum() < 250                                        # either with probability 1/2
+    assert phases[full].min() >= 0 and phases[full].max() <= PAIR_WIDTH
+    assert (phases[half] - 0.5).abs().max() <= PAIR_WIDTH + 1e-6         # nothing in between
+    again, _ = generate_moon_pair(400, seed=5)
+    assert torch.equal(images, again)
+    ds = load("moons-pair", "val")
+    assert len(ds) == PAIR_SPLIT_SIZES["val"] and ds.labels.unique().tolist() == [0, 2]   # full, half
+    assert torch.equal(ds.images, moon_pair_split("val")[0])

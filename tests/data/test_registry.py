@@ -8,12 +8,12 @@ from vaekit.errors import DataError
 
 
 def test_names():
-    assert DATASETS == ("mnist", "fashion-mnist", "digits", "frey", "moons", "spiral", "linear-gaussian")
+    assert DATASETS == ("mnist", "fashion-mnist", "digits", "frey", "moons", "moons-pair", "spiral", "linear-gaussian")
     assert SPLITS == ("train", "val", "test")
 
 
 def test_unknown_dataset():
-    with pytest.raises(DataError, match=r"unknown dataset 'cifar': expected one of mnist, fashion-mnist, digits, frey, moons, spiral, "
+    with pytest.raises(DataError, match=r"unknown dataset 'cifar': expected one of mnist, fashion-mnist, digits, frey, moons, moons-pair, spiral, "
                        r"linear-gaussian, or a path"):
         load("cifar")
 

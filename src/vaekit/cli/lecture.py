@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from ..lecture.plan import DEFAULT_SEEDS, MAX_SEEDS   # the plan's settings (it imports no torch)
+
 DEFAULT_OUT = "report"
 
 
@@ -25,8 +27,25 @@ def add_parser(sub, parents):
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="auto (default: a CUDA GPU if PyTorch sees one), cpu or cuda")
     p.add_argument("--seed", default=0, type=_seed, help="random seed of every run (default 0)")
+    p.add_argument("--seeds", default=None, type=_seeds, metavar="N",
+                   help=f"train each section's main models with N seeds (--seed, --seed + 1, ...) and report the "
+                        f"headline measures' mean and spread (default {DEFAULT_SEEDS}; 1 with --quick; at most "
+                        f"{MAX_SEEDS})")
     p.set_defaults(func=main)
     return p
+
+
+def _seeds(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from 1 to {MAX_SEEDS}, got {text!r}") from None
+    if not 1 <= value <= MAX_SEEDS:
+        raise argparse.ArgumentTypeError(f"expected an integer from 1 to {MAX_SEEDS} (each seed trains the "
+                                         f"sections' main models again), got {value}")
+    return value
 
 
 def _seed(text: str) -> int:
@@ -54,6 +73,10 @@ class Progress:
 
     def report_started(self, path) -> None:
         print(f"report folder: {path}", flush=True)
+
+    def runs_trained(self, count: int, seconds: float, workers: int) -> None:
+        if count:
+            print(f"trained {count} run(s) in {seconds:.1f} s ({workers} processes side by side)", flush=True)
 
     def section_started(self, number: int, title: str) -> None:
         self.section = f"{number}/{self.total} {title}"
@@ -90,7 +113,8 @@ def main(args) -> int:
     from ..lecture.report import SECTIONS, build
     from ..rundir import command_line
 
-    plan = Plan(data=args.data, data_dir=args.data_dir, quick=args.quick, device=args.device, seed=args.seed)
+    plan = Plan(data=args.data, data_dir=args.data_dir, quick=args.quick, device=args.device, seed=args.seed,
+                seeds=args.seeds)
     summary = build(plan, args.out, listener=Progress(len(SECTIONS)), command=command_line(args.argv))
     print(f"wrote {args.out}/index.html and summary.json in {summary['seconds']:.0f} s "
           f"(open {args.out}/index.html in a browser)")

@@ -22,6 +22,11 @@ dark), centre offset (dx, dy) ~ U[−JITTER·size, +JITTER·size]² pixels, lit 
 U[BRIGHTNESS_LOW, BRIGHTNESS_HIGH]; dark side and background 0; stored as uint8
 round(255·value).  Splits (SPLIT_SIZES, SPLIT_SEEDS): train 6,000, val 1,000, test 1,000
 images, each drawn with its own seed (1, 2, 3).  Labels: the phase class, PHASE_CLASSES (``phase_class``).
+
+The lecture's own setting (``generate_moon_pair``, the registry's ``moons-pair``): full moons and
+half moons only, phase ~ U[0, PAIR_WIDTH] or U[0.5 − PAIR_WIDTH, 0.5 + PAIR_WIDTH] with equal
+chance, jittered and lit as above, nothing in between.  Splits (PAIR_SPLIT_SIZES,
+PAIR_SPLIT_SEEDS): train 3,000, val 500, test 500.  Labels: the phase class (full or half).
 """
 
 from __future__ import annotations
@@ -49,6 +54,11 @@ SPLIT_SEEDS = {"train": 1, "val": 2, "test": 3}
 # Phase classes: full moon below 0.15, gibbous below 0.4, half moon below 0.6, crescent above.
 PHASE_CLASSES = ("full", "gibbous", "half", "crescent")
 PHASE_BOUNDS = (0.15, 0.4, 0.6)
+# The lecture's pair: full moons (phase near 0) and half moons (near 0.5), nothing in between.
+PAIR_PHASES = (0.0, 0.5)
+PAIR_WIDTH = 0.03
+PAIR_SPLIT_SIZES = {"train": 3000, "val": 500, "test": 500}
+PAIR_SPLIT_SEEDS = {"train": 11, "val": 12, "test": 13}
 
 _CHUNK_POINTS = 1 << 24        # supersampled points rendered at once (~64 MB of float32 per tensor)
 
@@ -113,6 +123,26 @@ def generate_moons(n: int, seed: int, size: int = 28) -> tuple[torch.Tensor, tor
     return images.mul_(255).round_().to(torch.uint8), phases
 
 
+def generate_moon_pair(n: int, seed: int, size: int = 28) -> tuple[torch.Tensor, torch.Tensor]:
+    """n jittered full or half moons: images (n, 1, size, size) uint8 and their phases (n,) float32.
+
+    Each image is a full moon (phase ~ U[0, PAIR_WIDTH]) or a half moon (phase ~ U[0.5 −
+    PAIR_WIDTH, 0.5 + PAIR_WIDTH]) with probability 1/2; offsets and lit value as in
+    ``generate_moons``.  Drawn in that order (which moon, the phase's position in its band,
+    offsets, brightness) from torch.Generator(seed).
+    """
+    n = _positive_int("n", n, allow_zero=True)
+    g = torch.Generator().manual_seed(int(seed))
+    half = torch.rand(n, generator=g, dtype=torch.float64) < 0.5
+    u = torch.rand(n, generator=g, dtype=torch.float64)
+    phases = torch.where(half, PAIR_PHASES[1] + PAIR_WIDTH * (2 * u - 1), PAIR_PHASES[0] + PAIR_WIDTH * u)
+    offsets = (torch.rand(n, 2, generator=g, dtype=torch.float64) * 2 - 1) * (JITTER * size)
+    spread = BRIGHTNESS_HIGH - BRIGHTNESS_LOW
+    brightness = BRIGHTNESS_LOW + spread * torch.rand(n, generator=g, dtype=torch.float64)
+    images = render_moons(phases, size, offsets, brightness)
+    return images.mul_(255).round_().to(torch.uint8), phases.float()
+
+
 def phase_class(phases: torch.Tensor) -> torch.Tensor:
     """(N,) phases -> (N,) int64 indices into PHASE_CLASSES (full, gibbous, half, crescent)."""
     bounds = torch.tensor(PHASE_BOUNDS, dtype=phases.dtype, device=phases.device)
@@ -130,10 +160,21 @@ def moons_split(split: str, size: int = 28) -> tuple[torch.Tensor, torch.Tensor]
     return images.clone(), phases.clone()
 
 
-@functools.lru_cache(maxsize=6)
-def _split(split: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def moon_pair_split(split: str, size: int = 28) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split of the ``moons-pair`` dataset (full and half moons only): images (N, 1, size,
+    size) uint8 and phases (N,) float32; N and the seed are PAIR_SPLIT_SIZES[split] and
+    PAIR_SPLIT_SEEDS[split] (train 3,000, val 500, test 500; seeds 11, 12, 13)."""
+    check_split(split)
+    images, phases = _split(split, _positive_int("size", size), pair=True)
+    return images.clone(), phases.clone()
+
+
+@functools.lru_cache(maxsize=12)
+def _split(split: str, size: int, pair: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Rendered once per process (6,000 anti-aliased moons take seconds; every run of the
     lecture that trains on moons reads all three splits)."""
+    if pair:
+        return generate_moon_pair(PAIR_SPLIT_SIZES[split], PAIR_SPLIT_SEEDS[split], size)
     return generate_moons(SPLIT_SIZES[split], SPLIT_SEEDS[split], size)
 
 

@@ -5,6 +5,7 @@ scikit-learn).  Generated with fixed seeds, nothing read, known answers:
 
     name             images                 what                      train / val / test
     moons            uint8 (N, 1, 28, 28)   moon phases (see moons)   6,000 / 1,000 / 1,000
+    moons-pair       uint8 (N, 1, 28, 28)   full and half moons only  3,000 / 500 / 500
     spiral           float32 (N, 1, 1, 2)   noisy 2-D spiral, p(x)    10,000 / 2,000 / 5,000
     linear-gaussian  float32 (N, 1, 1, 16)  probabilistic PCA, p(x)   5,000 / 1,000 / 2,000
 """
@@ -23,12 +24,12 @@ from .files import is_path, load_path
 from .frey import load_frey
 from .linear_gaussian import linear_gaussian_split
 from .mnist import NAMES as MNIST_NAMES, load_mnist
-from .moons import moons_split, phase_class
+from .moons import moon_pair_split, moons_split, phase_class
 from .resize import parse_size, resize
 from .spiral import spiral_split
 from .splits import check_split
 
-DATASETS = ("mnist", "fashion-mnist", "digits", "frey", "moons", "spiral", "linear-gaussian")
+DATASETS = ("mnist", "fashion-mnist", "digits", "frey", "moons", "moons-pair", "spiral", "linear-gaussian")
 FILE_DATASETS = ("mnist", "fashion-mnist", "frey")    # read from files, looked for in data_dir (see locate)
 POINT_DATASETS = ("spiral", "linear-gaussian")        # generated float32 points, not images
 # The likelihood that fits each dataset: Frey faces are continuous grey levels, spiral and
@@ -75,9 +76,10 @@ def load(name: str, split: str = "train", data_dir: str | os.PathLike | None = N
         images, labels = load_digits(split)
     elif name == "frey":
         images = load_frey(split, data_dir)
-    elif name == "moons":
+    elif name in ("moons", "moons-pair"):
         square = size is not None and size[0] == size[1]    # drawn at that size; any other is resized below
-        pixels, phases = moons_split(split, size[0] if square else 28)
+        draw = moons_split if name == "moons" else moon_pair_split
+        pixels, phases = draw(split, size[0] if square else 28)
         images, labels = pixels.numpy(), phase_class(phases).numpy()
     elif name in POINT_DATASETS:
         points = spiral_split(split) if name == "spiral" else linear_gaussian_split(split)

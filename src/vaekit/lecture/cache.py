@@ -7,12 +7,20 @@ stay, and are found again when the setting changes back).  A run that was interr
 continues from its last checkpoint (``fit(..., resume=True)``); a half-made one (killed
 before its first checkpoint) is started over.  ``vaekit eval``, ``vaekit.load`` and
 ``vaekit serve`` read these runs like any other.
+
+``RunCache.train_all(runs, workers)`` trains the unfinished runs of a list side by side, one
+worker process per CPU core, each on one thread (``vaekit.threads``: the lecture's models are
+too small to split over cores, and parallel runs keep every core busy); the sections then find
+them finished.  Runs are independent and seeded, so which worker trains one does not change it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +28,7 @@ from ..errors import RunDirError
 from ..rundir import current, load_model, read_config, read_metrics, status
 from ..train.config import GMMFitConfig, TrainConfig
 
-FORGET = ("device",)   # settings that do not change what a run is (a run trained on cuda serves on cpu)
+FORGET = ("device", "threads")   # settings that do not change what a run is (a run trained on cuda serves on cpu)
 
 
 @dataclass
@@ -89,6 +97,42 @@ class RunCache:
         history = read_metrics(path, key="iteration" if gmm else "epoch")
         return Trained(name, path, cfg, model, history, cached=done)
 
+    def finished(self, name: str, cfg: TrainConfig | GMMFitConfig) -> bool:
+        """Whether the run ``name`` with settings ``cfg`` is there and complete (``get`` would train nothing)."""
+        path = self.path(name, cfg)
+        state = status(path)
+        if state != "run" or not _same_settings(read_config(path)["fit"], cfg):
+            return False
+        return isinstance(cfg, GMMFitConfig) or current(path)[1]["epoch"] >= cfg.epochs
+
+    def train_all(self, runs: dict[str, TrainConfig | GMMFitConfig], workers: int) -> int:
+        """Train every unfinished run of ``runs`` ({name: settings}), ``workers`` processes at a time
+        (on the CPU; on a GPU, or with one worker or one run, here, one after another).  Returns how
+        many were trained.  The listener hears ``run_started`` and ``run_finished`` for each; an error
+        in any run stops the others (each keeps its last checkpoint) and is raised here."""
+        todo = [(name, cfg) for name, cfg in runs.items() if not self.finished(name, cfg)]
+        for name, cfg in todo:
+            if status(self.path(name, cfg)) == "foreign":
+                self.get(name, cfg)        # raises the one-line error about the foreign folder
+        if workers <= 1 or len(todo) <= 1 or self.device.type != "cpu":
+            for name, cfg in todo:
+                self.get(name, cfg)
+            return len(todo)
+        self.root.mkdir(parents=True, exist_ok=True)
+        jobs = [(name, cfg, str(self.path(name, cfg)), status(self.path(name, cfg)) in ("run", "half"),
+                 self.command) for name, cfg in todo]
+        for name, cfg in todo:
+            self._tell("run_started", name, cfg.max_iter if isinstance(cfg, GMMFitConfig) else cfg.epochs, False)
+        pool = multiprocessing.get_context("spawn").Pool(min(workers, len(jobs)), initializer=_worker_start)
+        try:
+            for name in pool.imap_unordered(_train_one, jobs):
+                self._tell("run_finished", name)
+            pool.close()
+        finally:
+            pool.terminate()   # after an error or Ctrl-C: the other runs stop; each keeps its last checkpoint
+            pool.join()
+        return len(todo)
+
     def _fit(self, name, cfg: TrainConfig, path: Path, resume: bool) -> None:
         from ..train.run import fit
 
@@ -105,3 +149,26 @@ class RunCache:
         method = getattr(self.listener, event, None)
         if method is not None:
             method(*args)
+
+
+def _worker_start() -> None:
+    """A training worker: one thread, and Ctrl-C is the parent's to handle (it ends the pool)."""
+    import torch
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(1)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _train_one(job) -> str:
+    """Train one run in a worker process (``RunCache.train_all``); returns its name."""
+    name, cfg, path, resume, command = job
+    if isinstance(cfg, GMMFitConfig):
+        from ..train.gmm_run import fit_gmm
+
+        fit_gmm(cfg, path, command=command)
+    else:
+        from ..train.run import fit
+
+        fit(cfg, path, resume=resume, command=command)
+    return name

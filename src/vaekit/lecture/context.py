@@ -22,7 +22,7 @@ from .. import atomic
 from ..errors import RunDirError
 from ..fileio import write_error
 from .cache import RunCache, Trained
-from .plan import Plan
+from .plan import Plan, seeded
 
 FIGURES = "figures"
 
@@ -60,9 +60,16 @@ class Context:
         self._used: list[str] = []
         self.written: set[str] = set()   # figure files (relative paths) this report uses
 
-    def train(self, name: str) -> Trained:
-        """The finished run ``name`` of the plan (trained now unless cached); remembered for
-        the section's ``runs`` list."""
+    @property
+    def seeds(self) -> range:
+        """The seed indices of the headline measures: 0 (the plan's ``seed``) .. n_seeds - 1."""
+        return range(self.plan.n_seeds)
+
+    def train(self, name: str, seed: int = 0) -> Trained:
+        """The finished run ``name`` of the plan (trained now unless cached), with the ``seed``-th seed
+        (``plan.seeded``; only the plan's SEEDED runs have more than one); remembered for the
+        section's ``runs`` list."""
+        name = seeded(name, seed)
         if name not in self._runs:
             raise KeyError(f"unknown lecture run {name!r}; the plan has {', '.join(self._runs)}")
         trained = self.cache.get(name, self._runs[name])
@@ -111,6 +118,17 @@ def number(section: Section, key: str, value, unit: str, label: str) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         value = None   # strict JSON; the page shows "–"
     section.numbers[key] = {"value": value, "unit": unit, "label": label}
+
+
+def seeded_number(section: Section, key: str, values, unit: str, label: str) -> None:
+    """Record a measure taken once per seed: ``value`` is their mean, ``seeds`` the values in seed
+    order and ``sd`` their sample standard deviation (None for one seed)."""
+    values = [v.item() if isinstance(v, torch.Tensor) else v for v in values]
+    values = [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
+    known = [float(v) for v in values if v is not None]
+    mean = sum(known) / len(known) if known else None
+    sd = math.sqrt(sum((v - mean) ** 2 for v in known) / (len(known) - 1)) if len(known) > 1 else None
+    section.numbers[key] = {"value": mean, "unit": unit, "label": label, "seeds": values, "sd": sd}
 
 
 def table(section: Section, caption: str, columns: list[str], rows: list[list]) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,6 +35,7 @@ from .plan import Plan
 FORMAT = "vaekit-lecture/1"
 MARKER = ".vaekit-lecture"
 SECTIONS = ("moon", "variance", "mixture", "bound", "problems")   # modules of lecture.sections, in order
+MAX_WORKERS = 4    # training processes side by side (each on one thread)
 # What the image sections need of the image data (the moon and the 2-D density are generated).
 MIN_IMAGES = {"train": (100, "3 (mixtures of up to 50 components) and 5 (nearest training images)"),
               "val": (10, "4 (log p(x) and the bound per epoch)"),
@@ -75,13 +77,16 @@ def check_data(plan: Plan) -> None:
 
 
 def build(plan: Plan, out, listener=None, command: list[str] | None = None,
-          sections: tuple[str, ...] = SECTIONS) -> dict:
+          sections: tuple[str, ...] = SECTIONS, workers: int | None = None) -> dict:
     """Run every section (training what is not cached) and write the report; returns the summary.
 
     ``sections``: a subset of SECTIONS, in order (for developing one section; the command runs all).
+    With all of them, every run of the plan is trained first, ``workers`` processes side by side
+    (default: one per CPU core, at most MAX_WORKERS; ``RunCache.train_all``); a subset trains
+    what it needs as it goes.
 
     ``listener`` hears progress (all optional): ``report_started(path)`` (once the folder is
-    checked and locked), ``section_started(number, title)``,
+    checked and locked), ``runs_trained(count, seconds, workers)``, ``section_started(number, title)``,
     ``section_finished(section)``, and the runs' ``run_started/run_step/run_finished``
     (``cache.RunCache``).
     """
@@ -92,13 +97,19 @@ def build(plan: Plan, out, listener=None, command: list[str] | None = None,
 
     start = time.perf_counter()
     device = resolve_device(plan.device)
+    workers = workers if workers is not None else min(MAX_WORKERS, os.cpu_count() or 1)
     plan.runs()            # every setting checked (ConfigError) before anything is written
     check_data(plan)
     path = check_out(out)
     lock = _lock(path)
     _tell(listener, "report_started", path)
     try:
-        ctx = Context(path, plan, RunCache(path / "runs", device, listener, command), device)
+        cache = RunCache(path / "runs", device, listener, command)
+        ctx = Context(path, plan, cache, device)
+        if tuple(sections) == SECTIONS:   # every run of the plan, side by side, before the sections measure
+            started = time.perf_counter()
+            trained = cache.train_all(plan.runs(), workers=workers)
+            _tell(listener, "runs_trained", trained, time.perf_counter() - started, workers)
         done = []
         for name in sections:
             if name not in SECTIONS:

@@ -23,6 +23,7 @@ DEVICES = ("auto", "cpu", "cuda")
 FAST_PATHS = ("auto", "on", "off")
 PRECISIONS = ("fp32", "bf16")
 MAX_SEED = 2 ** 63 - 1
+MAX_THREADS = 1024
 DEFAULT_PSEUDO_INPUTS = 500
 MAX_LOG_PX_K = 10_000   # val log p(x) during training is a progress signal; use `vaekit eval --k` for more
 
@@ -82,6 +83,9 @@ class TrainConfig:
     fast_path: str = setting("auto", "the hand-written step of the default MLP/Bernoulli VAE: auto (default: "
                                      "where the model's structure allows), on (error if it does not), off",
                              choices=FAST_PATHS)
+    threads: int = setting(0, "CPU threads for training: 0 (default) = one for models too small to split "
+                              "(fewer than 3e8 FLOPs a step), else PyTorch's (one per core); N = N threads",
+                           metavar="N")
 
     def __post_init__(self):
         hidden = _widths("hidden", self.hidden)
@@ -98,6 +102,7 @@ class TrainConfig:
         validate.integer("log_px_k", self.log_px_k, 1, MAX_LOG_PX_K)
         for name in ("warmup_epochs", "log_px_every"):
             validate.integer(name, getattr(self, name), low=0)
+        validate.integer("threads", self.threads, 0, MAX_THREADS)
         validate.integer("seed", self.seed, 0, MAX_SEED)
         if self.time_budget is not None:   # stored in seconds
             object.__setattr__(self, "time_budget", validate.duration("time_budget", self.time_budget))

@@ -20,6 +20,7 @@ from ..device import flush_denormals
 from ..errors import ConfigError, TrainingDiverged
 from ..objectives.elbo import negative_elbo
 from ..objectives.iwae import negative_iwae
+from ..threads import cpu_threads, training_threads
 from .config import TrainConfig
 from .handwritten_step import HandWrittenMLPElboStep, handwritten_step_reason
 
@@ -98,8 +99,10 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
         ((cfg.seed * 1_000_003 + epoch) * 65_537 + distributed.rank()) % 2 ** 63)
     rows = range(steps) if progress is None else progress(range(steps), epoch)
     start = time.perf_counter()
-    # denormal floats cost ~100x a normal one on x86 CPUs; the conv model makes many of them
-    with flush_denormals(device):
+    # denormal floats cost ~100x a normal one on x86 CPUs; the conv model makes many of them.  A small
+    # model's steps run on one thread (``threads``).
+    threads = training_threads(cfg.threads, model, cfg.batch_size, device)
+    with flush_denormals(device), cpu_threads(threads):
         perm = torch.randperm(n, generator=generator, device=device)
         batch_losses = torch.zeros(steps, device=device)   # Σ loss over each batch, nats
         for step in rows:

@@ -24,12 +24,13 @@ from ..eval.elbo import elbo_means
 from ..eval.likelihood import log_px
 from ..models import ModelConfig, build_model
 from ..rundir import RunDir, load_checkpoint, read_config, read_metrics, run_config, status
+from ..threads import cpu_threads, training_threads
 from .config import TrainConfig
 from .limits import check_network
 from .loop import handwritten_step, train_epoch
 from .optim import make_optimizer
 
-RESUMABLE = ("epochs", "time_budget", "device", "data_dir")   # settings that may change on --resume
+RESUMABLE = ("epochs", "time_budget", "device", "data_dir", "threads")   # settings that may change on --resume
 
 
 def model_config(cfg: TrainConfig, image_shape) -> ModelConfig:
@@ -275,11 +276,12 @@ def validate(model, val_x: torch.Tensor, cfg: TrainConfig, epoch: int, device) -
     """
     model.eval()
     start = time.perf_counter()
+    threads = training_threads(cfg.threads, model, cfg.batch_size, device)
     # Fresh generators per epoch: validation never disturbs the training random stream.  Each
     # batch has its own seeded generator, the batches shared among torchrun's ranks and the
     # sums reduced (``eval.shards``): the same numbers on 1 or W processes.
     seed = (cfg.seed + epoch) % 2 ** 62
-    with flush_denormals(device):
+    with flush_denormals(device), cpu_threads(threads):
         means = elbo_means(model, val_x, seed=seed)
         record = {"val_loss": -means["elbo"], "val_recon": means["recon"], "val_kl": means["kl"]}
         due = cfg.log_px_every and cfg.model == "vae" and (epoch % cfg.log_px_every == 0 or epoch == cfg.epochs)
