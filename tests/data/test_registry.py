@@ -8,13 +8,14 @@ from vaekit.errors import DataError
 
 
 def test_names():
-    assert DATASETS == ("mnist", "fashion-mnist", "digits", "frey", "moons", "moons-pair", "spiral", "linear-gaussian")
+    assert DATASETS == ("mnist", "fashion-mnist", "digits", "frey", "moons", "moons-pair", "spiral", "spiral-d2",
+                        "spiral-d8", "spiral-d32", "spiral-d128", "linear-gaussian")
     assert SPLITS == ("train", "val", "test")
 
 
 def test_unknown_dataset():
     with pytest.raises(DataError, match=r"unknown dataset 'cifar': expected one of mnist, fashion-mnist, digits, frey, moons, moons-pair, spiral, "
-                       r"linear-gaussian, or a path"):
+                       r"spiral-d2, spiral-d8, spiral-d32, spiral-d128, linear-gaussian, or a path"):
         load("cifar")
 
 

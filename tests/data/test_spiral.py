@@ -126,3 +126,58 @@ def test_registry_spiral():
     assert default_likelihood("spiral") == "gaussian" and not uses_data_dir("spiral")
     with pytest.raises(DataError, match=r"image_size: spiral is points of shape \(1, 1, 2\), not images"):
         load("spiral", "val", image_size=28)
+
+
+# ---------------------------------------------------------------- the spiral in D dimensions
+
+def test_embedding_is_orthonormal_and_fixed():
+    from vaekit.data.spiral import embedding
+
+    assert torch.equal(embedding(2), torch.eye(2, dtype=torch.float64))
+    for d in (8, 32, 128):
+        q = embedding(d)
+        assert q.shape == (d, 2) and torch.allclose(q.T @ q, torch.eye(2, dtype=torch.float64), atol=1e-12)
+        assert torch.equal(q, embedding(d))
+
+
+def test_embedded_density_integrates_to_one_in_2d_and_matches_the_plane():
+    from vaekit.data.spiral import embedded_log_density, log_density
+
+    n = 400                                           # midpoint rule on [-0.2, 1.2]², cells of 0.0035 < σ/8
+    c = -0.2 + 1.4 * (torch.arange(n, dtype=torch.float64) + 0.5) / n
+    yy, xx = torch.meshgrid(c, c, indexing="ij")
+    points = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+    mass = embedded_log_density(points, 2).exp().sum().item() * (1.4 / n) ** 2
+    assert mass == pytest.approx(1.0, abs=1e-4)
+    assert torch.allclose(embedded_log_density(points[:50], 2), log_density(points[:50]), atol=1e-12)
+
+
+def test_orthogonal_embedding_keeps_the_exact_log_density():
+    """In D dims, log p(y) = log p_2(plane part) + the other D − 2 directions' Gaussian noise: checked
+    against a direct evaluation with a rotation that completes Q to a basis of R^D."""
+    from vaekit.data.spiral import NOISE_STD, embed, embedded_log_density, embedding, log_density
+
+    d = 8
+    g = torch.Generator().manual_seed(5)
+    q = embedding(d)
+    full, _ = torch.linalg.qr(torch.cat([q, torch.randn(d, d - 2, generator=g, dtype=torch.float64)], 1))
+    full[:, :2] = q           # QR's first two columns are ±Q's; the others span the rest of R^D
+    y = 0.5 + 0.3 * torch.randn(20, d, generator=g, dtype=torch.float64)
+    coords = (y - 0.5) @ full                                        # an orthonormal basis: (plane, rest)
+    rest = coords[:, 2:]
+    direct = (log_density(coords[:, :2] + 0.5)
+              + torch.distributions.Normal(0.0, NOISE_STD).log_prob(rest).sum(1))
+    assert torch.allclose(embedded_log_density(y, d), direct, atol=1e-9)
+    # a point on the embedded curve is as likely as its plane image times the noise density at 0
+    s = curve(torch.tensor([0.3], dtype=torch.float64))
+    top = embedded_log_density(embed(s, d), d) - log_density(s)
+    assert top.item() == pytest.approx(-(d - 2) / 2 * math.log(2 * math.pi * NOISE_STD ** 2), abs=1e-9)
+
+
+def test_embedded_splits():
+    from vaekit.data import load
+
+    assert torch.equal(load("spiral-d2", "val").images, load("spiral", "val").images)
+    y = load("spiral-d32", "test").images
+    assert y.shape == (5000, 1, 1, 32) and y.dtype == torch.float32
+    assert load("spiral-d32", "test").images.equal(y)

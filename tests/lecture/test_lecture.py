@@ -1,6 +1,8 @@
 """`vaekit lecture` end to end: the quick report (figures, numbers and their signs), the cache, bad input."""
 
+import html
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,3 +142,26 @@ def test_bad_flags(tmp_path, args, expected):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert expected in proc.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_every_section_that_trained_image_or_moon_models_gives_a_working_serve_command(quick_report):
+    import shlex
+    import urllib.request
+
+    from web.server import Server
+
+    out, _, summary = quick_report
+    page = (out / "index.html").read_text()
+    commands = {}
+    for section in summary["sections"]:
+        assert section["explore"], section["id"]
+        for item in section["explore"]:
+            argv = shlex.split(item["command"])
+            assert argv[:2] == ["vaekit", "serve"] and 1 <= len(argv) - 2 <= 2, item
+            for run_dir in argv[2:]:
+                assert (Path(run_dir) / "config.json").is_file(), run_dir
+            assert html.escape(item["command"]) in page
+            commands[section["id"]] = argv[2:]
+    with Server(commands["moon"]) as server:          # the moon AE and VAE, side by side in the explorer
+        info = json.loads(urllib.request.urlopen(server.url + "api/info", timeout=30).read())
+    assert len(info["models"]) == 2

@@ -210,3 +210,54 @@ def test_conclusion_says_whether_the_vae_curve_follows_the_spiral():
 def test_conclusion_names_the_vae_once_when_it_is_the_closest_model():
     text = mixture.conclusion(_numbers({1: 0.6, 4: 0.85}, 1.2))
     assert "the closest model, the VAE, is 0.120 nats below it (paired standard error 0.005)." in text
+
+
+# ---------------------------------------------------------------- part 2: the spiral in D dimensions
+
+def _sweep_numbers(vae_below: dict, mix_below: dict, seeds=3):
+    """{D: [VAE's nats below the ceiling per seed]}, {D: best mixture's} -> numbers as the section writes them."""
+    from lecture.numbers import as_numbers
+
+    values = {}
+    for d, per in vae_below.items():
+        values[f"sweep_d{d}_vae_below"] = sum(per) / len(per)
+        for cov, off in (("full", 0.0), ("diag", 0.5)):
+            values[f"sweep_d{d}_{cov}_below"] = mix_below[d] + off
+            values[f"sweep_d{d}_{cov}_m"] = 16
+            values[f"sweep_d{d}_{cov}_params"] = 1000 * d
+    out = as_numbers(values)
+    for d, per in vae_below.items():
+        out[f"sweep_d{d}_vae_below"]["seeds"] = per
+    return out
+
+
+def test_sweep_conclusion_in_each_branch():
+    from vaekit.lecture.sections import mixture_sweep
+
+    losing = " ".join(mixture_sweep.conclusion(_sweep_numbers({2: [0.5, 0.6, 0.55], 128: [20.0, 21.0, 22.0]},
+                                                              {2: 0.01, 128: 0.6})))
+    assert "D = 2: the VAE 0.55, the best mixture (full, M = 16, 2,000 parameters) 0.01" in losing
+    assert "mean over 3 seeds for the VAE" in losing and "expected shape does not appear" in losing
+    winning = " ".join(mixture_sweep.conclusion(_sweep_numbers({2: [0.02, 0.01, 0.01], 128: [0.1, 0.2, 0.1]},
+                                                               {2: 0.01, 128: 0.6})))
+    assert "beats every finite one tried in every D, in 3 of 3 seeds" not in winning   # D = 2: 0.02 is not < 0.01
+    assert "The VAE beats every mixture tried only for D = 128 (in all seeds)" in winning
+    everywhere = " ".join(mixture_sweep.conclusion(_sweep_numbers({2: [0.001] * 3, 128: [0.1] * 3}, {2: 0.01, 128: 0.6})))
+    assert "The infinite mixture beats every finite one tried in every D, in 3 of 3 seeds." in everywhere
+    assert mixture_sweep.conclusion({}) == []
+
+
+def test_mixture_parameter_counts():
+    from vaekit.lecture.sections.mixture_sweep import gmm_parameters
+
+    assert gmm_parameters("diag", 1, 2) == 0 + 2 + 2
+    assert gmm_parameters("full", 4, 2) == 3 + 8 + 4 * 3
+    assert gmm_parameters("full", 256, 128) == 255 + 256 * 128 + 256 * 128 * 129 // 2
+
+
+def test_restart_sentence():
+    text = mixture.conclusion(_numbers({1: 0.6, 4: 0.85}, 0.74) | {
+        k: {"value": v, "unit": "", "label": ""} for k, v in
+        {"vae_single_ll": 0.73, "vae_restarts": 4, "vae_val_spread": 0.155}.items()})
+    assert ("That is the best of 4 random starts per seed, picked on the validation points; a single random start "
+            "scores 0.73 (the starts' validation scores differ by 0.155 nats at most") in text

@@ -169,6 +169,9 @@ class FakeCache:
     def __init__(self, root: Path):
         self.root = root
 
+    def path(self, name, cfg):
+        return self.root / name
+
     def get(self, name, cfg):
         config = ModelConfig(kind=cfg.model, image_shape=(1, 28, 28), hidden=(32,), latent=2)
         model = build_model(config, seed=1).eval()

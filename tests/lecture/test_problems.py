@@ -126,6 +126,21 @@ def test_conclusion_closer_but_explained_by_blur_or_alike():
     assert "about as far from their nearest training image as held-out test images (median 0.135 against 0.133" in alike
 
 
+def test_conclusion_of_the_blend_measure_in_each_branch():
+    blend = dict(blend_median_test=0.09, blend_median_recon=0.072, blend_closer=54.0, blend_k=10)
+    alike = problems.conclusion(numbers(blend_median_samples=0.087, **blend))
+    assert "the samples leave about as much unexplained as test images do (median residual 0.087 against 0.090" in alike
+    more = problems.conclusion(numbers(blend_median_samples=0.12, **blend))
+    assert "the samples leave more unexplained than test images do" in more
+    blended = problems.conclusion(numbers(blend_median_samples=0.03, **{**blend, "blend_median_recon": 0.06,
+                                                                        "blend_closer": 90.0}))
+    assert "explained better than test images: median residual 0.030 against 0.090 RMS, and 90 % of samples" in blended
+    assert "close to linear combinations of the database, as the lecture warns" in blended
+    by_blur = problems.conclusion(numbers(blend_median_samples=0.03, **{**blend, "blend_median_recon": 0.03}))
+    assert "this too measures the blur as much as blending" in by_blur
+    assert "blends" not in problems.conclusion(numbers())          # a summary without the measure
+
+
 # ---------------------------------------------------------------- figures and run()
 
 def test_figures_are_png():
@@ -140,6 +155,9 @@ class FakeCache:
 
     def __init__(self, root: Path):
         self.root = root
+
+    def path(self, name, cfg):
+        return self.root / name
 
     def get(self, name, cfg):
         model = build_model(ModelConfig(image_shape=(1, 8, 8), hidden=(16,), latent=3), seed=2).eval()

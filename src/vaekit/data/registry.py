@@ -7,6 +7,7 @@ scikit-learn).  Generated with fixed seeds, nothing read, known answers:
     moons            uint8 (N, 1, 28, 28)   moon phases (see moons)   6,000 / 1,000 / 1,000
     moons-pair       uint8 (N, 1, 28, 28)   full and half moons only  3,000 / 500 / 500
     spiral           float32 (N, 1, 1, 2)   noisy 2-D spiral, p(x)    10,000 / 2,000 / 5,000
+    spiral-dD        float32 (N, 1, 1, D)   the spiral in D = 2, 8, 32, 128 dimensions, p(x)  (as spiral)
     linear-gaussian  float32 (N, 1, 1, 16)  probabilistic PCA, p(x)   5,000 / 1,000 / 2,000
 """
 
@@ -26,20 +27,23 @@ from .linear_gaussian import linear_gaussian_split
 from .mnist import NAMES as MNIST_NAMES, load_mnist
 from .moons import moon_pair_split, moons_split, phase_class
 from .resize import parse_size, resize
-from .spiral import spiral_split
+from .spiral import EMBED_DIMS, embedded_split, spiral_split
 from .splits import check_split
 
-DATASETS = ("mnist", "fashion-mnist", "digits", "frey", "moons", "moons-pair", "spiral", "linear-gaussian")
+EMBEDDED_SPIRALS = tuple(f"spiral-d{d}" for d in EMBED_DIMS)
+DATASETS = ("mnist", "fashion-mnist", "digits", "frey", "moons", "moons-pair", "spiral", *EMBEDDED_SPIRALS,
+            "linear-gaussian")
 FILE_DATASETS = ("mnist", "fashion-mnist", "frey")    # read from files, looked for in data_dir (see locate)
-POINT_DATASETS = ("spiral", "linear-gaussian")        # generated float32 points, not images
+POINT_DATASETS = ("spiral", *EMBEDDED_SPIRALS, "linear-gaussian")   # generated float32 points, not images
 # The likelihood that fits each dataset: Frey faces are continuous grey levels, spiral and
 # linear-gaussian continuous points (Gaussian p(x|z)); the digit sets are nearly binary strokes
 # and the moons nearly binary discs (Bernoulli), and so is any other data by default.
-DEFAULT_LIKELIHOOD = {"frey": "gaussian", "spiral": "gaussian", "linear-gaussian": "gaussian"}
+DEFAULT_LIKELIHOOD = {"frey": "gaussian", "spiral": "gaussian", "linear-gaussian": "gaussian",
+                      **{name: "gaussian" for name in EMBEDDED_SPIRALS}}
 
 
 def default_likelihood(name: str) -> str:
-    """``gaussian`` for frey, spiral and linear-gaussian, ``bernoulli`` for every other dataset or path."""
+    """``gaussian`` for frey, the spirals and linear-gaussian, ``bernoulli`` for every other dataset or path."""
     return DEFAULT_LIKELIHOOD.get(name, "bernoulli")
 
 
@@ -82,7 +86,12 @@ def load(name: str, split: str = "train", data_dir: str | os.PathLike | None = N
         pixels, phases = draw(split, size[0] if square else 28)
         images, labels = pixels.numpy(), phase_class(phases).numpy()
     elif name in POINT_DATASETS:
-        points = spiral_split(split) if name == "spiral" else linear_gaussian_split(split)
+        if name == "spiral":
+            points = spiral_split(split)
+        elif name in EMBEDDED_SPIRALS:
+            points = embedded_split(split, int(name.removeprefix("spiral-d")))
+        else:
+            points = linear_gaussian_split(split)
         if size is not None and size != tuple(points.shape[-2:]):
             raise DataError(f"image_size: {name} is points of shape {tuple(points.shape[1:])}, not images; "
                             f"expected no image_size, got {image_size!r}")

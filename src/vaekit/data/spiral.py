@@ -18,6 +18,19 @@ Arms one turn apart are (R_END − R_START)/TURNS = 0.21 apart, 7σ: a clear spi
 
 Registry dataset ``spiral``: float32 "images" (N, 1, 1, 2), one row of the two coordinates;
 splits train 10,000, val 2,000, test 5,000, each drawn with its own seed (SPLIT_SEEDS).
+
+The same manifold in D dimensions (``embedded``, registry ``spiral-dD`` for D in EMBED_DIMS):
+a fixed orthonormal D × 2 matrix Q (``embedding``; the identity for D = 2) places the centred
+spiral in R^D about the point (0.5, ..., 0.5), and Gaussian noise of the same σ is added in
+every direction:
+
+    y = 0.5·1 + Q (s(t) − (0.5, 0.5)) + σ ε,   ε ~ N(0, I_D).
+
+Split y − 0.5·1 into its part in Q's plane and the rest: u = Qᵀ(y − 0.5·1) + (0.5, 0.5) is a
+2-D spiral point (noise σ in the plane), r = (I − QQᵀ)(y − 0.5·1) is N(0, σ²) noise in the
+other D − 2 directions, independent of it, so the density stays exact:
+
+    log p(y) = log p_2(u) − (D − 2)/2 · log(2πσ²) − |r|²/(2σ²).
 """
 
 from __future__ import annotations
@@ -45,6 +58,8 @@ PANELS = 64
 GL_NODES = 16
 SPLIT_SIZES = {"train": 10000, "val": 2000, "test": 5000}
 SPLIT_SEEDS = {"train": 1, "val": 2, "test": 3}
+EMBED_DIMS = (2, 8, 32, 128)   # the registry's spiral-dD
+EMBED_SEED = 7                 # seeds Q (D > 2)
 
 _CHUNK = 1 << 22               # (points × nodes) float64 values at once: 32 MB per (chunk, nodes) matrix
 
@@ -106,6 +121,56 @@ def spiral_split(split: str) -> torch.Tensor:
     check_split(split)
     g = torch.Generator().manual_seed(SPLIT_SEEDS[split])
     return sample(SPLIT_SIZES[split], g).reshape(-1, 1, 1, 2).contiguous()
+
+
+def embedding(dim: int) -> torch.Tensor:
+    """Q, (dim, 2) float64 with orthonormal columns: the identity for dim 2, else the Q of a QR
+    decomposition of a (dim, 2) standard normal matrix drawn from torch.Generator(EMBED_SEED + dim)."""
+    dim = _dim(dim)
+    if dim == 2:
+        return torch.eye(2, dtype=torch.float64)
+    g = torch.Generator().manual_seed(EMBED_SEED + dim)
+    q, r = torch.linalg.qr(torch.randn(dim, 2, generator=g, dtype=torch.float64))
+    return q * torch.sign(torch.diagonal(r))          # a unique Q: positive diagonal of R
+
+
+def embed(points: torch.Tensor, dim: int, noise: torch.Tensor | None = None) -> torch.Tensor:
+    """Noise-free spiral points s(t), (N, 2) float64, placed in R^dim: 0.5 + Q (s − 0.5) (+ σ·noise, (N, dim))."""
+    out = 0.5 + (points - CENTRE) @ embedding(dim).T
+    return out if noise is None else out + NOISE_STD * noise
+
+
+def embedded_log_density(y: torch.Tensor, dim: int) -> torch.Tensor:
+    """log p(y) in nats of the spiral embedded in R^dim (module doc): y (N, dim) or (N, 1, 1, dim) -> (N,) float64."""
+    dim = _dim(dim)
+    if not isinstance(y, torch.Tensor) or y.shape[-1] != dim:
+        raise DataError(f"y: expected points of shape (N, {dim}), got "
+                        f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
+    centred = y.reshape(-1, dim).to(torch.float64) - 0.5
+    q = embedding(dim).to(centred.device)
+    plane = centred @ q                                                    # (N, 2) = Qᵀ(y − 0.5)
+    rest = centred - plane @ q.T                                           # (N, dim), ⟂ to Q's plane
+    var = NOISE_STD ** 2
+    other = -(dim - 2) / 2 * math.log(2 * math.pi * var) - (rest * rest).sum(dim=1) / (2 * var)
+    return log_density(plane + CENTRE) + other
+
+
+def embedded_split(split: str, dim: int) -> torch.Tensor:
+    """One split of ``spiral-d<dim>``: (N, 1, 1, dim) float32, N = SPLIT_SIZES[split].  Draws t (N,),
+    then ε (N, dim), from the split's seed; for dim 2 these are the ``spiral`` split's points."""
+    check_split(split)
+    dim = _dim(dim)
+    g = torch.Generator().manual_seed(SPLIT_SEEDS[split])
+    n = SPLIT_SIZES[split]
+    t = torch.rand(n, generator=g, dtype=torch.float64)
+    eps = torch.randn(n, dim, generator=g, dtype=torch.float64)
+    return embed(curve(t), dim, eps).float().reshape(-1, 1, 1, dim).contiguous()
+
+
+def _dim(dim) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 2:
+        raise DataError(f"dim: expected an integer >= 2, got {dim!r}")
+    return dim
 
 
 def _gauss_legendre(panels: int, device) -> tuple[torch.Tensor, torch.Tensor]:

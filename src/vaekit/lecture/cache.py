@@ -87,11 +87,14 @@ class RunCache:
         total = cfg.max_iter if gmm else cfg.epochs
         self._tell("run_started", name, total, done)
         if not done:
+            import torch
+
             self.root.mkdir(parents=True, exist_ok=True)
-            if gmm:
-                self._fit_gmm(name, cfg, path)
-            else:
-                self._fit(name, cfg, path, resume=state in ("run", "half"))
+            with torch.enable_grad():    # a section may ask for a run inside its own no_grad block
+                if gmm:
+                    self._fit_gmm(name, cfg, path)
+                else:
+                    self._fit(name, cfg, path, resume=state in ("run", "half"))
         self._tell("run_finished", name)
         model = load_model(path, self.device)
         history = read_metrics(path, key="iteration" if gmm else "epoch")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,13 +44,14 @@ class Section:
     conclusion: str = ""
     runs: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    explore: list[dict] = field(default_factory=list)
 
     def number_of(self, key: str):
         return self.numbers[key]["value"]
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("id", "number", "title", "claim", "method", "figures", "tables",
-                                              "numbers", "conclusion", "runs", "seconds")}
+                                              "numbers", "conclusion", "runs", "seconds", "explore")}
 
 
 class Context:
@@ -75,6 +78,13 @@ class Context:
         trained = self.cache.get(name, self._runs[name])
         self._used.append(str(trained.path.relative_to(self.out)))
         return trained
+
+    def explore(self, section: Section, what: str, *names: str) -> None:
+        """Add to ``section`` the ``vaekit serve`` command that opens the first seed's runs ``names`` (one or
+        two, on the same data) side by side in the explorer; ``what`` says what they are."""
+        paths = [self.cache.path(name, self._runs[name]) for name in names]
+        shown = [_as_typed(p) for p in paths]
+        section.explore.append({"what": what, "command": " ".join(["vaekit", "serve", *map(shlex.quote, shown)])})
 
     def generator(self, offset: int = 0) -> torch.Generator:
         """A fresh generator on the lecture's device, seeded from ``--seed`` (+ ``offset``)."""
@@ -109,6 +119,14 @@ class Context:
         if width is not None:
             entry["width"] = width
         section.figures.append(entry)
+
+
+def _as_typed(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it (as a user would type it), else absolute."""
+    try:
+        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd().resolve()) else str(path)
+    except (OSError, ValueError):
+        return str(path)
 
 
 def number(section: Section, key: str, value, unit: str, label: str) -> None:

@@ -156,6 +156,8 @@ def check_summary(summary: dict) -> None:
         for key, number in numbers_.items():
             _need(number, _NUMBER_KEYS, f"{where} numbers[{key!r}]")
         _list(section["runs"], f"{where} runs")
+        for j, item in enumerate(_list(section.get("explore", []), f"{where} explore")):
+            _need(item, ("what", "command"), f"{where} explore[{j}]")
 
 
 def _check_relative(file, where: str) -> None:

@@ -23,11 +23,25 @@ EMBEDDED = "digits"
 # GMM component counts: the finite mixture, from one Gaussian up (section 3).
 SPIRAL_COMPONENTS = (1, 4, 16, 64)
 IMAGE_COMPONENTS = (1, 10, 50)
+# The 1-D-latent VAE on the spiral: random restarts per seed, the winner picked on the validation split.
+SPIRAL_RESTARTS, QUICK_SPIRAL_RESTARTS = 4, 2
+RESTART_SEED_STEP = 100          # restart r starts from seed + 100·r (seed + i + 100·r for the i-th seed)
+# The same manifold in D dimensions: mixtures (full and diagonal) of these sizes against the 1-D-latent VAE.
+SWEEP_DIMS = (2, 8, 32, 128)
+SWEEP_COMPONENTS, QUICK_SWEEP_COMPONENTS = (1, 4, 16, 64, 256), (1, 16, 256)
+SWEEP_MAX_ITER = 30              # EM iterations of the sweep's mixtures (the D = 128, M = 256 fit is the largest)
 MAX_SEEDS = 20
+
+
+def restart_name(r: int) -> str:
+    """The run of the spiral VAE's r-th random restart (0: ``spiral-vae`` itself)."""
+    return "spiral-vae" if r == 0 else f"spiral-vae-r{r}"
+
 DEFAULT_SEEDS, QUICK_SEEDS = 3, 1
 # The runs trained once per seed: each section's headline measures are a mean over seeds (the
 # others are drawn from the first seed).
-SEEDED = ("moon-pair-ae", "moon-pair-vae", "image-vae", "image-vae-nokl", "spiral-vae", "linear-vae")
+SEEDED = ("moon-pair-ae", "moon-pair-vae", "image-vae", "image-vae-nokl", "linear-vae",
+          *(restart_name(r) for r in range(SPIRAL_RESTARTS)), *(f"sweep-vae-d{d}" for d in SWEEP_DIMS[1:]))
 
 
 @dataclass(frozen=True)
@@ -80,8 +94,17 @@ class Plan:
         and for each further seed i the SEEDED runs again as ``seeded(name, i)`` with seed ``seed + i``."""
         runs = self._runs()
         for i in range(1, self.n_seeds):
-            runs.update({seeded(name, i): replace(runs[name], seed=self.seed + i) for name in SEEDED})
+            runs.update({seeded(name, i): replace(runs[name], seed=runs[name].seed + i)
+                         for name in SEEDED if name in runs})
         return runs
+
+    @property
+    def spiral_restarts(self) -> int:
+        return QUICK_SPIRAL_RESTARTS if self.quick else SPIRAL_RESTARTS
+
+    @property
+    def sweep_components(self) -> tuple[int, ...]:
+        return QUICK_SWEEP_COMPONENTS if self.quick else SWEEP_COMPONENTS
 
     def _runs(self) -> dict[str, TrainConfig | GMMFitConfig]:
         """The runs of the first seed, by name."""
@@ -119,8 +142,19 @@ class Plan:
                                       **common),
             "image-iwae": self._image(objective="iwae", k=5, log_px_every=0),
         }
+        for r in range(1, self.spiral_restarts):
+            runs[restart_name(r)] = replace(runs["spiral-vae"], seed=self.seed + RESTART_SEED_STEP * r)
         for m in SPIRAL_COMPONENTS:
             runs[f"spiral-gmm-{m}"] = GMMFitConfig(data="spiral", components=m, covariance="full", **common)
+        # 3, the lecture's claim where it matters: the spiral in D dimensions (D = 2 is the spiral itself)
+        for d in SWEEP_DIMS:
+            data = "spiral" if d == 2 else f"spiral-d{d}"
+            if d > 2:
+                runs[f"sweep-vae-d{d}"] = replace(runs["spiral-vae"], data=data)
+            for cov in ("full", "diag"):
+                for m in self.sweep_components:
+                    runs[f"sweep-gmm-{cov}-{m}-d{d}"] = GMMFitConfig(data=data, components=m, covariance=cov,
+                                                                      max_iter=SWEEP_MAX_ITER, **common)
         for m in IMAGE_COMPONENTS:
             runs[f"image-gmm-{m}"] = GMMFitConfig(data=self.data, data_dir=self.data_dir, components=m,
                                                    covariance="diag", **common)

@@ -60,6 +60,8 @@ def run(ctx):
     _training(ctx, section)
     _linear(ctx, section)
     _better_q(ctx, section)
+    ctx.explore(section, "the image VAE trained on L_b and the one trained on the IWAE bound", "image-vae",
+                "image-iwae")
     section.conclusion = conclusion(section.numbers)
     return section
 

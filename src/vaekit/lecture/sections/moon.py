@@ -154,7 +154,9 @@ def run(ctx):
           + [["a draw x ~ p(x|c)", section.number_of("fair_draw_moon"), section.number_of("fair_draw_new"), None,
               None]])
 
+    ctx.explore(section, "the AE and the VAE trained on full and half moons only", *(run for _, run in MODELS))
     moon_all_phases.run_part(ctx, section)
+    ctx.explore(section, "the AE and the VAE trained on every phase", "moon-ae", "moon-vae")
     section.method = METHOD + moon_all_phases.METHOD
     section.conclusion = conclusion(section.numbers, len(ctx.seeds))
     return section

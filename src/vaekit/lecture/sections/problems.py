@@ -12,6 +12,7 @@ import torch
 from torch.distributions import Bernoulli
 
 from ...data import load
+from ...eval.combination import blend_residuals
 from ...eval.nearest import nearest_images
 from ...eval.sharpness import gradient_magnitude, laplacian_variance
 from ...viz.problems import Pairs, distance_hist_png, mean_vs_draws_png, pairs_png
@@ -32,6 +33,7 @@ MIN_SAMPLES = 64       # at least this many prior samples, however small the tes
 SHOWN = 16             # samples (and test images) shown beside their nearest training image
 CODES, DRAWS = 4, 5    # the mean-vs-draws figure: codes z, and draws x ~ p(x|z) per code
 NEAR = 0.05            # "near-copy": closer to a training image than the closest 5 % of test images are
+BLEND_K = 10           # "linear combinations of the database": blends of this many nearest training images
 METHOD = (
     f"We take the VAE trained on the image data (the same run as the variance section's 'with KL') and "
     f"compare three kinds of images, all with pixels in [0, 1]: held-out test images (the first "
@@ -51,7 +53,12 @@ METHOD = (
     f"they show how much of a difference the blur alone makes. We report the medians, the fraction of "
     f"samples closer than the median test image (about 50 % for samples that are like test images) and "
     f"the fraction closer than the closest {NEAR:.0%} of test images (near-copies; about {NEAR:.0%} if "
-    f"none)."
+    f"none).\n\n"
+    f"Blending: the lecture's own words are that a VAE may produce only linear combinations of the database. "
+    f"For every sample, test image and reconstruction we find its {BLEND_K} nearest training images and the "
+    f"non-negative weights that best rebuild it from them (non-negative least squares), and report what is "
+    f"left over as an RMS pixel distance. A sample that is only a blend of training images leaves less over "
+    f"than a new image of the same kind (a test image) does."
 )
 
 
@@ -101,6 +108,17 @@ def run(ctx):
            "samples closer to a training image than the median test image")
     number(section, "near_copies", 100 * (d_samples < near).float().mean(), "%",
            f"samples closer than the closest {NEAR:.0%} of test images (near-copies)")
+    # "only linear combinations of the database": each image's best non-negative blend of its BLEND_K
+    # nearest training images, and what is left over
+    blend, _ = blend_residuals(queries, train.images, BLEND_K)
+    b_samples, b_test, b_recon = blend[:n_samples], blend[n_samples:n_samples + n], blend[n_samples + n:]
+    for key, b, what in (("samples", b_samples, "prior samples"), ("test", b_test, "test images"),
+                         ("recon", b_recon, "reconstructions of test images")):
+        number(section, f"blend_median_{key}", b.median(), "RMS pixel distance",
+               f"{what}: median residual of the best non-negative blend of its {BLEND_K} nearest training images")
+    number(section, "blend_closer", 100 * (b_samples < b_test.median()).float().mean(), "%",
+           "samples better explained as such a blend than the median test image")
+    number(section, "blend_k", BLEND_K, "images", "training images in each blend")
     number(section, "n_train", len(train), "images", "training images searched")
     number(section, "n_test", n, "images", "test images (and reconstructions)")
     number(section, "n_samples", n_samples, "images", "prior samples")
@@ -127,6 +145,7 @@ def run(ctx):
         "speckled, the mean is smooth and blurred.",
         "Rows of images: a blurry mean image followed by noisy draws from the decoder at the same code.",
         width=600)
+    ctx.explore(section, "the image VAE (its samples, nearest training images and copy check)", "image-vae")
     section.conclusion = conclusion(section.numbers)
     return section
 
@@ -186,4 +205,24 @@ def conclusion(numbers: dict) -> str:
                    f"(median {ms:.3f} against {mt:.3f} RMS; {closer:.0f} % closer than the median test image, "
                    f"{copies:.0f} % near-copies against {NEAR:.0%} expected): no sign of copying in pixel space "
                    f"(reconstructions: {mr:.3f}).")
+    if "blend_median_samples" in numbers:
+        bs, bt, br, bc, k = (v("blend_median_samples"), v("blend_median_test"), v("blend_median_recon"),
+                             v("blend_closer"), v("blend_k"))
+        if bs < 0.9 * bt:
+            text = (f"As blends of their {k} nearest training images (non-negative least squares), the samples are "
+                    f"explained better than test images: median residual {bs:.3f} against {bt:.3f} RMS, and "
+                    f"{bc:.0f} % of samples leave less than the median test image does")
+            if br <= 1.1 * bs:
+                text += (f"; but so are the test images' own reconstructions ({br:.3f}): a smooth mean image is "
+                         f"easier to rebuild from neighbours, so this too measures the blur as much as blending.")
+            else:
+                text += (f", and more so than the test images' reconstructions ({br:.3f}): the samples are close "
+                         f"to linear combinations of the database, as the lecture warns.")
+            out.append(text)
+        else:
+            how = "more unexplained than" if bs > 1.1 * bt else "about as much unexplained as"
+            out.append(f"As blends of their {k} nearest training images (non-negative least squares), the samples "
+                       f"leave {how} test images do (median residual {bs:.3f} against {bt:.3f} RMS; "
+                       f"reconstructions {br:.3f}): they are no more linear combinations of the database than new "
+                       f"images are.")
     return " ".join(out)

@@ -105,6 +105,7 @@ def run(ctx):
                f"{SAMPLES} draws z ~ N(0, I) decoded to mean images by each model (the same draws for both).",
                "Two grids of decoded prior samples side by side: left the VAE with the KL term, right without.",
                width=800)
+    ctx.explore(section, "the image VAE with and without the KL term", "image-vae", "image-vae-nokl")
     section.conclusion = conclusion(section.numbers)
     return section
 
