@@ -16,7 +16,7 @@ from ...eval.combination import blend_residuals
 from ...eval.nearest import nearest_images
 from ...eval.sharpness import gradient_magnitude, laplacian_variance
 from ...viz.problems import Pairs, distance_hist_png, mean_vs_draws_png, pairs_png
-from ..context import number, table
+from ..context import number, seeded_number, table
 
 NUMBER = 5
 ID = "problems"
@@ -119,6 +119,7 @@ def run(ctx):
     number(section, "blend_closer", 100 * (b_samples < b_test.median()).float().mean(), "%",
            "samples better explained as such a blend than the median test image")
     number(section, "blend_k", BLEND_K, "images", "training images in each blend")
+    _more_seeds(ctx, section, train, n_samples)
     number(section, "n_train", len(train), "images", "training images searched")
     number(section, "n_test", n, "images", "test images (and reconstructions)")
     number(section, "n_samples", n_samples, "images", "prior samples")
@@ -148,6 +149,24 @@ def run(ctx):
     ctx.explore(section, "the image VAE (its samples, nearest training images and copy check)", "image-vae")
     section.conclusion = conclusion(section.numbers)
     return section
+
+
+def _more_seeds(ctx, section, train, n_samples: int) -> None:
+    """The samples' headline measures (sharpness, nearest training image, blend residual) once per seed:
+    the first seed's are already in ``section``; each further seed's image VAE draws its own samples."""
+    keys = ("grad_samples", "near_median_samples", "blend_median_samples")
+    values = {key: [section.number_of(key)] for key in keys}
+    for seed in list(ctx.seeds)[1:]:
+        model = ctx.train("image-vae", seed).model
+        with torch.no_grad():
+            z = torch.randn(n_samples, model.latent_dim, generator=ctx.generator(5), device=ctx.device)
+            samples = model.decode(z).mean
+        values["grad_samples"].append(gradient_magnitude(samples).mean().item())
+        values["near_median_samples"].append(nearest_images(samples, train.images)[0].median().item())
+        values["blend_median_samples"].append(blend_residuals(samples, train.images, BLEND_K)[0].median().item())
+    for key in keys:
+        entry = section.numbers[key]
+        seeded_number(section, key, values[key], entry["unit"], entry["label"])
 
 
 def _draw(p, generator: torch.Generator) -> torch.Tensor:

@@ -11,7 +11,7 @@ from ...data import load
 from ...eval.nearest import nearest_images
 from ...eval.posterior import COLLAPSED, encode_all, reconstruction, variance_stats
 from ...viz.variance import penalty_png, samples_pair_png, sigma_hist_png
-from ..context import number, table
+from ..context import number, seeded_number, table
 
 NUMBER = 2
 ID = "variance"
@@ -49,22 +49,27 @@ METHOD = (
 
 def run(ctx):
     section = ctx.start(sys.modules[__name__])
-    runs = {"kl": ctx.train("image-vae"), "nokl": ctx.train("image-vae-nokl")}
+    names = {"kl": "image-vae", "nokl": "image-vae-nokl"}
+    runs = {key: ctx.train(name) for key, name in names.items()}
     test = load(ctx.plan.data, "test", data_dir=ctx.plan.data_dir)
     train = load(ctx.plan.data, "train", data_dir=ctx.plan.data_dir)
     n = min(len(test), MAX_TEST)
-    log_vars, samples, stats = {}, {}, {}
+    log_vars, samples = {}, {}
+    per_seed = {key: [] for key in names}      # each seed's stats of each model; the figures show the first seed
     with torch.no_grad():
-        for key, trained in runs.items():
-            model = trained.model
-            x = test.model_input(model.likelihood, device=ctx.device)[:n]
-            m, log_var = encode_all(model, x)
-            log_vars[key] = log_var
-            stats[key] = {**variance_stats(m, log_var),
-                          **reconstruction(model, x, x, generator=ctx.generator(21))}
-            samples[key] = model.sample(SAMPLES, generator=ctx.generator(22))
-            stats[key]["sample_nn"] = nearest_images(samples[key], train.images)[0].median().item()
+        for seed in ctx.seeds:
+            for key, name in names.items():
+                model = ctx.train(name, seed).model
+                x = test.model_input(model.likelihood, device=ctx.device)[:n]
+                m, log_var = encode_all(model, x)
+                stats = {**variance_stats(m, log_var), **reconstruction(model, x, x, generator=ctx.generator(21))}
+                drawn = model.sample(SAMPLES, generator=ctx.generator(22))
+                stats["sample_nn"] = nearest_images(drawn, train.images)[0].median().item()
+                per_seed[key].append(stats)
+                if seed == 0:
+                    log_vars[key], samples[key] = log_var, drawn
         test_nn = nearest_images(test.images[:NN_TEST].to(ctx.device), train.images)[0].median().item()
+    stats = {key: per_seed[key][0] for key in names}
     labels = {"kl": "with KL (β = 1)", "nokl": "without KL (β = 0)"}
     rows = [("mean_exp_sigma", "mean noise variance exp(σ)", "variance", "{:.3g}"),
             ("median_sigma", "median σ", "log variance", "{:.2f}"),
@@ -78,12 +83,13 @@ def run(ctx):
              "{:.3f}")]
     for key, label, unit, _ in rows:
         for model_key, model_label in labels.items():
-            number(section, f"{key}_{model_key}", stats[model_key][key], unit, f"{label}, {model_label}")
+            seeded_number(section, f"{key}_{model_key}", [st[key] for st in per_seed[model_key]], unit,
+                          f"{label}, {model_label}")
     number(section, "test_nn", test_nn, "RMS pixel distance",
            "test images: median distance to the nearest training image")
     number(section, "latent", runs["kl"].model.latent_dim, "dimensions", "latent dimensions L")
     number(section, "n_test", n, "images", "test images scored")
-    table(section, f"Both models on {n} test images ({ctx.plan.data})",
+    table(section, f"Both models on {n} test images ({ctx.plan.data}; the first seed)",
           ["quantity", "unit", labels["kl"], labels["nokl"]],
           [[label, unit, fmt.format(stats["kl"][key]), fmt.format(stats["nokl"][key])]
            for key, label, unit, fmt in rows])
@@ -125,9 +131,17 @@ def conclusion(numbers: dict) -> str:
     kl_kl, kl_no = _v(numbers, "kl_kl"), _v(numbers, "kl_nokl")
     nn_kl, nn_no, nn_test = _v(numbers, "sample_nn_kl"), _v(numbers, "sample_nn_nokl"), _v(numbers, "test_nn")
     out = []
+    per_kl = numbers["mean_exp_sigma_kl"].get("seeds")
+    per_no = numbers["mean_exp_sigma_nokl"].get("seeds")
+    seeds = ""
+    if per_kl and per_no:
+        held = sum(1 for a, b in zip(per_no, per_kl) if a is not None and b is not None and a < 0.1 * b)
+        seeds = (f" (means over {len(per_kl)} seed{'s' if len(per_kl) != 1 else ''}; below a tenth in {held} of "
+                 f"{len(per_kl)})")
     if var_no < 0.1 * var_kl:
         out.append(f"Without the KL term the noise variance collapses: mean exp(σ) is {var_no:.3g} against "
-                   f"{var_kl:.3g} with it ({col_no:.0%} of the entries below {COLLAPSED}, against {col_kl:.0%}).")
+                   f"{var_kl:.3g} with it{seeds} ({col_no:.0%} of the entries below {COLLAPSED}, against "
+                   f"{col_kl:.0%}).")
     elif var_no < var_kl:
         out.append(f"Without the KL term the noise variance falls, but less than expected: mean exp(σ) is "
                    f"{var_no:.3g} against {var_kl:.3g} with it ({col_no:.0%} of the entries below {COLLAPSED}, "
