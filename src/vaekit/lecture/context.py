@@ -11,6 +11,8 @@ shows, so the page can switch atomically at the end (``report.build``).
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import math
 import os
 import shlex
@@ -27,6 +29,7 @@ from .cache import RunCache, Trained
 from .plan import Plan, seeded
 
 FIGURES = "figures"
+MEASURES = "measures"     # measurements of the runs, kept for the next call (``Context.remember``)
 
 
 @dataclass
@@ -85,6 +88,37 @@ class Context:
         paths = [self.cache.path(name, self._runs[name]) for name in names]
         shown = [_as_typed(p) for p in paths]
         section.explore.append({"what": what, "command": " ".join(["vaekit", "serve", *map(shlex.quote, shown)])})
+
+    def remember(self, tag: str, runs: list[tuple[str, int]], compute, **params):
+        """``compute()``'s value (tensors, numbers, or dicts and lists of them), computed once per report folder:
+        stored as ``measures/<tag>-<hash>.pt``, the hash of the runs' settings (``runs``: (name, seed index)
+        pairs), ``params``, the plan's seed, the device type and the vaekit version, so a later call with the
+        same inputs loads it instead (a damaged file is computed again).  ``tag``: a file-name stem."""
+        from .. import __version__
+        from .cache import run_id
+
+        ids = [run_id(self._runs[seeded(name, s)]) for name, s in runs]
+        for name, s in runs:    # the section used these runs, whether or not this call loads them
+            self._used.append(str(self.cache.path(seeded(name, s), self._runs[seeded(name, s)]).relative_to(self.out)))
+        key = json.dumps({"tag": tag, "runs": ids, "params": params, "seed": self.plan.seed,
+                          "device": self.device.type, "vaekit": __version__}, sort_keys=True, default=str)
+        rel = f"{MEASURES}/{tag}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.pt"
+        path = self.out / rel
+        self.written.add(rel)
+        if path.is_file():
+            try:
+                return torch.load(path, map_location=self.device, weights_only=True)
+            except Exception:   # a damaged or foreign file: measure again and replace it
+                pass
+        value = compute()
+        buffer = io.BytesIO()
+        torch.save(value, buffer)
+        try:
+            path.parent.mkdir(exist_ok=True)
+            atomic.write_bytes(path, buffer.getvalue())
+        except OSError as e:
+            raise RunDirError(write_error(path, e)) from None
+        return value
 
     def generator(self, offset: int = 0) -> torch.Generator:
         """A fresh generator on the lecture's device, seeded from ``--seed`` (+ ``offset``)."""

@@ -30,6 +30,7 @@ from ..fileio import write_error
 from ..jsonio import dumps
 from ..rundir import check_path
 from ..rundir.lock import RunLock
+from ..threads import cpu_threads
 from .plan import Plan
 
 FORMAT = "vaekit-lecture/1"
@@ -92,7 +93,7 @@ def build(plan: Plan, out, listener=None, command: list[str] | None = None,
     """
     from ..device import resolve_device
     from .cache import RunCache
-    from .context import FIGURES, Context
+    from .context import FIGURES, MEASURES, Context
     from .page import write_page
 
     start = time.perf_counter()
@@ -111,14 +112,9 @@ def build(plan: Plan, out, listener=None, command: list[str] | None = None,
             trained = cache.train_all(plan.runs(), workers=workers)
             _tell(listener, "runs_trained", trained, time.perf_counter() - started, workers)
         done = []
-        for name in sections:
-            if name not in SECTIONS:
-                raise ValueError(f"unknown section {name!r}; expected some of {', '.join(SECTIONS)}")
-            module = importlib.import_module(f".sections.{name}", __package__)
-            _tell(listener, "section_started", module.NUMBER, module.TITLE)
-            section = ctx.finish(module.run(ctx))
-            done.append(section.to_dict())
-            _tell(listener, "section_finished", section)
+        with cpu_threads(measuring_threads(plan, device)):
+            for name in sections:
+                done.append(_section(ctx, name, listener))
         import torch
 
         from .. import __version__
@@ -132,9 +128,28 @@ def build(plan: Plan, out, listener=None, command: list[str] | None = None,
         except OSError as e:
             raise RunDirError(write_error(path / "index.html", e)) from None
         _remove_unused_figures(path / FIGURES, ctx.written)
+        if tuple(sections) == SECTIONS:   # a call for some sections keeps the others' measurements
+            _remove_unused_figures(path / MEASURES, ctx.written, suffix=".pt")
     finally:
         lock.release()
     return summary
+
+
+def measuring_threads(plan: Plan, device) -> int | None:
+    """Threads for the sections' measurements: one on the CPU with the embedded data, whose models and
+    tensors are small (``vaekit.threads``); PyTorch's default for MNIST-sized data or a GPU."""
+    return 1 if device.type == "cpu" and not plan.large_images else None
+
+
+def _section(ctx, name: str, listener) -> dict:
+    """Run the section ``name`` (a module of lecture.sections); its part of the summary."""
+    if name not in SECTIONS:
+        raise ValueError(f"unknown section {name!r}; expected some of {', '.join(SECTIONS)}")
+    module = importlib.import_module(f".sections.{name}", __package__)
+    _tell(listener, "section_started", module.NUMBER, module.TITLE)
+    section = ctx.finish(module.run(ctx))
+    _tell(listener, "section_finished", section)
+    return section.to_dict()
 
 
 def read_summary(out) -> dict:
@@ -142,12 +157,12 @@ def read_summary(out) -> dict:
     return json.loads((Path(out) / "summary.json").read_text(encoding="utf-8"))
 
 
-def _remove_unused_figures(folder: Path, used: set[str]) -> None:
-    """Figures of earlier reports (the page no longer shows them)."""
+def _remove_unused_figures(folder: Path, used: set[str], suffix: str = ".png") -> None:
+    """Figures (or stored measurements) of earlier reports that this one no longer uses."""
     if not folder.is_dir():
         return
     for entry in folder.iterdir():
-        if f"{folder.name}/{entry.name}" not in used and entry.suffix == ".png" and entry.is_file():
+        if f"{folder.name}/{entry.name}" not in used and entry.suffix == suffix and entry.is_file():
             entry.unlink(missing_ok=True)
 
 

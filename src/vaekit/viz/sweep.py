@@ -22,7 +22,7 @@ class SweepPanel:
 
 def sweep_png(panels: list[SweepPanel], title: str = "") -> bytes:
     """Nats per point below the true density (log scale, clipped at FLOOR) against parameters (log scale)."""
-    fig = new_figure(3.1 * len(panels), 3.6, layout="constrained")
+    fig = new_figure(3.1 * len(panels), 3.6)
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     styles = {"full": ("tab:blue", "o", "GMM, full covariance"), "diag": ("tab:green", "s", "GMM, diagonal")}
     for ax, panel in zip(axes, panels):
@@ -38,6 +38,7 @@ def sweep_png(panels: list[SweepPanel], title: str = "") -> bytes:
                 label="VAE, 1-D latent (each seed)")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.minorticks_off()
         ax.set_title(f"D = {panel.dim}", fontsize=10)
         ax.set_xlabel("parameters")
         ax.grid(True, which="major", alpha=0.3)
@@ -45,4 +46,5 @@ def sweep_png(panels: list[SweepPanel], title: str = "") -> bytes:
     axes[0].legend(fontsize=7, loc="lower left")
     if title:
         fig.suptitle(title, fontsize=11)
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.15, top=0.84, wspace=0.08)
     return to_png(fig)

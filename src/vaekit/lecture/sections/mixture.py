@@ -101,37 +101,52 @@ def run(ctx):
         # The 1-D-latent VAE: for each seed, every random restart scored on the validation split, the best
         # one kept (never chosen on test); restart 0 is what a single random start gives.
         restarts = range(ctx.plan.spiral_restarts)
-        per_seed = []
-        for s in ctx.seeds:
+
+        def restart_scores(s):
+            """Seed s: every restart's validation score, the pick's and the single start's test scores and
+            the pick's decoded curve (measured once per report folder: ``ctx.remember``)."""
             models = [ctx.train(restart_name(r), s).model for r in restarts]
             vals = [vae_log_prob(m, val, generator=ctx.generator(34)).double().mean().item() for m in models]
             pick = max(restarts, key=vals.__getitem__)
-            test_lp = {r: vae_log_prob(models[r], test).double() for r in {0, pick}}
-            curve_pick = mean_curve(models[pick], CURVE_POINTS).reshape(-1, 2).cpu()
-            per_seed.append({"model": models[pick], "pick": pick, "vals": vals, "lp": test_lp[pick],
-                             "single_lp": test_lp[0], "curve": curve_pick,
-                             "coverage": nearest_distance(on_spiral, curve_pick).mean().item(),
-                             "gap": paired_gap(test_lp[pick], true_lp), "single_gap": paired_gap(test_lp[0], true_lp)})
-        vae = per_seed[0]["model"]
+            return {"pick": pick, "vals": vals, "lp": vae_log_prob(models[pick], test).double(),
+                    "single_lp": vae_log_prob(models[0], test).double(),
+                    "curve": mean_curve(models[pick], CURVE_POINTS).reshape(-1, 2).cpu()}
+
+        per_seed = []
+        for s in ctx.seeds:
+            r = ctx.remember("spiral-restarts", [(restart_name(i), s) for i in restarts], lambda: restart_scores(s),
+                             k=SPIRAL_K, curve=CURVE_POINTS)
+            r.update(coverage=nearest_distance(on_spiral, r["curve"].cpu()).mean().item(),
+                     gap=paired_gap(r["lp"], true_lp), single_gap=paired_gap(r["single_lp"], true_lp))
+            per_seed.append(r)
+        pick = per_seed[0]["pick"]
+        vae = ctx.train(restart_name(pick)).model
 
         # Held-out scores, nats per example (test), and the validation scores that pick the best mixture.
-        both = {m: g.log_prob(torch.cat([test, val])).double() for m, g in gmms.items()}   # one pass each
+        both = {m: ctx.remember("spiral-gmm", [(f"spiral-gmm-{m}", 0)],
+                                lambda g=g: g.log_prob(torch.cat([test, val])).double())
+                for m, g in gmms.items()}                                           # one pass each
         scores = {m: lp[:len(test)] for m, lp in both.items()}
         val_scores = {m: lp[len(test):].mean().item() for m, lp in both.items()}
         best = max(val_scores, key=val_scores.get)
         vae_lp = per_seed[0]["lp"]
-        vae_lp_check = vae_log_prob(vae, test, SPIRAL_K_CHECK, ctx.generator(33)).double()
 
-        # The four heat maps: density per unit area on one grid.
-        true_map = on_grid(lambda p: spiral.log_density(p), grid)
-        gmm_map = on_grid(lambda p: gmms[best].log_prob(p), grid)
-        vae_map = on_grid(lambda p: vae_log_prob(vae, p, generator=ctx.generator(31)), grid)
-        draws = gaussian_draws(vae, DRAWS, generator=ctx.generator(32)).reshape(-1, 2)
-        hist = histogram_density(draws, grid)
+        def maps():
+            """The VAE's k-check, and the four heat maps: density per unit area on one grid."""
+            draws = gaussian_draws(vae, DRAWS, generator=ctx.generator(32)).reshape(-1, 2)
+            return {"check": vae_log_prob(vae, test, SPIRAL_K_CHECK, ctx.generator(33)).double(),
+                    "true": on_grid(lambda p: spiral.log_density(p), grid),
+                    "gmm": on_grid(lambda p: gmms[best].log_prob(p), grid),
+                    "vae": on_grid(lambda p: vae_log_prob(vae, p, generator=ctx.generator(31)), grid),
+                    "hist": histogram_density(draws, grid)}
+
+        drawn = ctx.remember("spiral-maps", [(restart_name(pick), 0), (f"spiral-gmm-{best}", 0)], maps,
+                             grid=GRID, draws=DRAWS, k=SPIRAL_K, check=SPIRAL_K_CHECK)
+        vae_lp_check, true_map, gmm_map, vae_map, hist = (drawn[k] for k in ("check", "true", "gmm", "vae", "hist"))
 
         # Whether the VAE's Gaussians run along the spiral: its decoded means μ(z) along the 1-D code, and
         # the distance from each point of the spiral (uniform in t, as the data) to the nearest of them.
-        vae_curve = per_seed[0]["curve"]
+        vae_curve = per_seed[0]["curve"].cpu()
 
     n = len(test)
     true_ll, true_se = mean_and_se(true_lp)
@@ -244,14 +259,16 @@ def _images(ctx, section) -> None:
     rows = []
     report = None
     for m in IMAGE_COMPONENTS:
-        report = evaluate_run(ctx.train(f"image-gmm-{m}").path, split="test", device=str(ctx.device),
-                              seed=ctx.plan.seed)
+        name = f"image-gmm-{m}"
+        report = ctx.remember("image-eval", [(name, 0)], lambda name=name: evaluate_run(
+            ctx.train(name).path, split="test", device=str(ctx.device), seed=ctx.plan.seed))
         number(section, f"image_gmm{m}_ll", report["log_px"], "nats per image",
                f"image GMM, M = {m}: test mean log P(x) (exact)")
         number(section, f"image_gmm{m}_bpd", report["bits_per_dim"], "bits/dim", f"image GMM, M = {m}: bits/dim")
         rows.append([f"GMM, M = {m} (diagonal)", report["log_px"], report["log_px_se"], report["bits_per_dim"]])
     run = ctx.train("image-gauss-vae")
-    vae = evaluate_run(run.path, split="test", k=k, device=str(ctx.device), seed=ctx.plan.seed)
+    vae = ctx.remember("image-eval", [("image-gauss-vae", 0)], lambda: evaluate_run(
+        run.path, split="test", k=k, device=str(ctx.device), seed=ctx.plan.seed), k=k)
     dims = math.prod(run.model.config.image_shape)
     number(section, "image_latent", run.model.latent_dim, "dimensions", "latent dimensions of the image VAE")
     number(section, "image_k", k, "samples", "importance samples per image for the image VAE's log P(x)")

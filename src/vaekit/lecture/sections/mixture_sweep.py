@@ -62,8 +62,9 @@ def run_part(ctx, section) -> None:
         for cov in ("full", "diag"):
             mixtures[cov] = []
             for m in components:
-                gmm = ctx.train(f"sweep-gmm-{cov}-{m}-d{dim}").model
-                gap, _ = paired_gap(gmm.log_prob(test).double(), true_lp)
+                name = f"sweep-gmm-{cov}-{m}-d{dim}"
+                gap = ctx.remember("sweep-gmm", [(name, 0)],
+                                   lambda name=name: paired_gap(ctx.train(name).model.log_prob(test).double(), true_lp)[0])
                 params = gmm_parameters(cov, m, dim)
                 mixtures[cov].append((params, -gap, m))
                 rows.append([dim, f"GMM, {cov}", m, params, gap])
@@ -75,8 +76,8 @@ def run_part(ctx, section) -> None:
         vae_points, below = [], []
         for s in ctx.seeds:
             vae = ctx.train(vae_run(dim), s).model
-            lp = log_px(vae, test, k=SWEEP_K, generator=ctx.generator(41 + s)).double()
-            gap, _ = paired_gap(lp, true_lp)
+            gap = ctx.remember("sweep-vae", [(vae_run(dim), s)], lambda: paired_gap(
+                log_px(vae, test, k=SWEEP_K, generator=ctx.generator(41 + s)).double(), true_lp)[0], k=SWEEP_K)
             params = sum(p.numel() for p in vae.parameters())
             vae_points.append((params, -gap))
             below.append(-gap)

@@ -84,7 +84,8 @@ def run(ctx):
     for s in ctx.seeds:
         for name, run_name in MODELS:
             model = ctx.train(run_name, s).model
-            m = measure_pair(model, real_x, real_phases, refs, ref_phases, q95, ctx.device)
+            m = ctx.remember("moon-pair", [(run_name, s)], lambda: measure_pair(
+                model, real_x, real_phases, refs, ref_phases, q95, ctx.device), steps=PATH_STEPS, band=BAND_STEPS)
             per_seed[name].append(m)
             if s == 0:
                 shown[name] = (model, m)
@@ -101,7 +102,9 @@ def run(ctx):
     # (c) the fair test, on the first seed
     vae, vae_m = shown["VAE"]
     for key, run_name, what in FAIR:
-        m = measure_pair(ctx.train(run_name).model, real_x, real_phases, refs, ref_phases, q95, ctx.device)
+        m = ctx.remember("moon-pair", [(run_name, 0)], lambda run_name=run_name: measure_pair(
+            ctx.train(run_name).model, real_x, real_phases, refs, ref_phases, q95, ctx.device),
+            steps=PATH_STEPS, band=BAND_STEPS)
         for measure in ("path_moon", "path_new", "band_moon", "band_new"):
             number(section, f"fair_{key}_{measure}", m[measure], "%", f"VAE with {what}: {measure.replace('_', ' ')}")
     draws = torch.bernoulli(vae_m["path_x"], generator=torch.Generator().manual_seed(ctx.plan.seed))
