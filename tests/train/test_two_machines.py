@@ -181,6 +181,8 @@ def test_a_killed_node_ends_the_other_and_a_resume_continues(nodes, tmp_path):
         wait_for_epochs(jobs, run, 2)   # a checkpoint to resume from
         pids = worker_pids(jobs[1].pid)
         assert list(pids) == [1]        # node 1 holds rank 1
+        environ = Path(f"/proc/{pids[1]}/environ").read_bytes().split(b"\0")
+        assert f"MASTER_ADDR={nodes[0].address}".encode() in environ   # torchrun's, from node 0's --local-addr
         os.kill(pids[1], signal.SIGKILL)
         try:
             jobs[0].wait(timeout=DEAD_PEER_S)
