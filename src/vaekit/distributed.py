@@ -107,7 +107,7 @@ def session(device: torch.device) -> Iterator[torch.device]:
         if isinstance(e, DistributedFailure) or not _is_comm_error(e):
             raise
         raise DistributedFailure(f"lost contact with the other processes ({_first_line(e)}); another rank "
-                                 "probably died: see the launcher's report of which") from None
+                                 "probably died: torchrun's report on its machine says which") from None
     else:
         dist.barrier()   # leave together: a rank tearing down gloo while another still talks aborts
     finally:

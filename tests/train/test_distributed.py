@@ -18,37 +18,19 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import torch
+from torchrun_jobs import ENV, JOB_TIMEOUT_S, STANDALONE, metrics, ok, timeless, vaekit_cli, wait_for_epochs, worker_pids
 
 import vaekit
 
 TOLERANCE_NATS = 1e-3
-JOB_TIMEOUT_S = 180
-ENV = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1", "VAEKIT_DIST_TIMEOUT": "60"}
-TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node"]
 BASE = ["--data", "digits", "--latent", "4", "--hidden", "64", "--seed", "3"]
 TRAIN = [*BASE, "--log-px-every", "1", "--log-px-k", "20"]
 WORKER = Path(__file__).with_name("ddp_worker.py")
-
-
-def vaekit_cli(*args, procs: int = 1, timeout: float = JOB_TIMEOUT_S) -> subprocess.CompletedProcess:
-    """``vaekit ARGS`` in one process, or under ``torchrun --nproc-per-node procs``."""
-    launcher = [sys.executable, "-m", "vaekit"] if procs == 1 else [*TORCHRUN, str(procs), "-m", "vaekit"]
-    return subprocess.run([*launcher, *map(str, args)], capture_output=True, text=True, env=ENV, timeout=timeout)
-
-
-def ok(r: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
-    return r
-
-
-def metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -82,16 +64,14 @@ def test_ranks_hold_identical_weights_and_a_difference_is_caught(tmp_path):
     for objective in ("elbo", "iwae"):   # the hand-written step, and the autograd path
         out = tmp_path / objective
         out.mkdir()
-        r = subprocess.run([*TORCHRUN, "2", str(WORKER), str(out), "--objective", objective],
+        r = subprocess.run([*STANDALONE, "2", str(WORKER), str(out), "--objective", objective],
                            capture_output=True, text=True, env=ENV, timeout=JOB_TIMEOUT_S)
         assert r.returncode == 0, r.stderr[-3000:]
         ranks = [torch.load(out / f"rank{i}.pt") for i in (0, 1)]
         assert ranks[0]["world"] == ranks[1]["world"] == 2
         for key, value in ranks[0]["state"].items():
             assert torch.equal(value, ranks[1]["state"][key]), key        # bit for bit
-        timeless = [[{k: v for k, v in r.items() if k not in ("seconds", "val_seconds", "elapsed")} for r in rank["history"]]
-                    for rank in ranks]
-        assert timeless[0] == timeless[1]                                # the metrics were reduced, not per rank
+        assert timeless(ranks[0]["history"]) == timeless(ranks[1]["history"])   # the metrics were reduced, not per rank
         assert "the ranks' weights differ" in (out / "checksum.txt").read_text()
         assert json.loads((out / "run" / "config.json").read_text())["world_size"] == 2   # fit(cfg, path) on every rank
         saved = vaekit.load(out / "run").state_dict()
@@ -122,36 +102,14 @@ def test_resume_with_another_number_of_processes(runs, tmp_path):
     assert config["world_size"] == 1 and config["resumed_world_sizes"] == [2]
 
 
-def _worker_pids(torchrun_pid: int) -> dict[int, int]:
-    """rank -> pid of torchrun's workers (read from their environment)."""
-    found = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            env = (proc / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) != torchrun_pid:
-            continue
-        for item in env:
-            if item.startswith(b"RANK="):
-                found[int(item[5:])] = int(proc.name)
-    return found
-
-
 def test_a_killed_worker_ends_the_job_and_a_resume_continues(tmp_path):
     run = tmp_path / "killed"
-    job = subprocess.Popen([*TORCHRUN, "2", "-m", "vaekit", "train", *BASE, "--log-px-every", "0",
+    job = subprocess.Popen([*STANDALONE, "2", "-m", "vaekit", "train", *BASE, "--log-px-every", "0",
                             "--epochs", "400", "--out", str(run)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     try:
-        deadline = time.monotonic() + 120
-        while not ((run / "metrics.jsonl").exists() and len(metrics(run)) >= 2):   # a checkpoint to resume from
-            assert job.poll() is None and time.monotonic() < deadline, "the job ended or stalled before epoch 2"
-            time.sleep(0.1)
-        pids = _worker_pids(job.pid)
+        wait_for_epochs([job], run, 2)   # a checkpoint to resume from
+        pids = worker_pids(job.pid)
         assert sorted(pids) == [0, 1]
         os.kill(pids[1], signal.SIGKILL)
         out, err = job.communicate(timeout=JOB_TIMEOUT_S)   # the others do not hang
@@ -169,15 +127,12 @@ def test_a_killed_worker_ends_the_job_and_a_resume_continues(tmp_path):
 def test_torchrun_restarts_resume_the_run(tmp_path):
     """--max-restarts: the restarted workers find the run their first attempt made and continue it."""
     run = tmp_path / "restarted"
-    job = subprocess.Popen([*TORCHRUN, "2", "--max-restarts", "1", "-m", "vaekit", "train", *BASE,
+    job = subprocess.Popen([*STANDALONE, "2", "--max-restarts", "1", "-m", "vaekit", "train", *BASE,
                             "--log-px-every", "0", "--epochs", "60", "--out", str(run)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     try:
-        deadline = time.monotonic() + 120
-        while not ((run / "metrics.jsonl").exists() and len(metrics(run)) >= 2):
-            assert job.poll() is None and time.monotonic() < deadline, "the job ended or stalled before epoch 2"
-            time.sleep(0.1)
-        os.kill(_worker_pids(job.pid)[1], signal.SIGKILL)
+        wait_for_epochs([job], run, 2)
+        os.kill(worker_pids(job.pid)[1], signal.SIGKILL)
         out, err = job.communicate(timeout=JOB_TIMEOUT_S)
     finally:
         if job.poll() is None:
