@@ -43,7 +43,7 @@ def sweep_png(panels: list[SweepPanel], title: str = "") -> bytes:
         ax.set_xlabel("parameters")
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel("nats per point below the true density")
-    axes[0].legend(fontsize=7, loc="lower left")
+    axes[0].legend(fontsize=7, loc="upper left")
     if title:
         fig.suptitle(title, fontsize=11)
     fig.subplots_adjust(left=0.07, right=0.99, bottom=0.15, top=0.84, wspace=0.08)

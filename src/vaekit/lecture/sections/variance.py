@@ -133,15 +133,16 @@ def conclusion(numbers: dict) -> str:
     out = []
     per_kl = numbers["mean_exp_sigma_kl"].get("seeds")
     per_no = numbers["mean_exp_sigma_nokl"].get("seeds")
-    seeds = ""
-    if per_kl and per_no:
+    shares = f"{col_no:.0%} of the entries below {COLLAPSED}, against {col_kl:.0%}"
+    if per_kl and per_no:    # measured over seeds: say in how many the collapse held
         held = sum(1 for a, b in zip(per_no, per_kl) if a is not None and b is not None and a < 0.1 * b)
-        seeds = (f" (means over {len(per_kl)} seed{'s' if len(per_kl) != 1 else ''}; below a tenth in {held} of "
-                 f"{len(per_kl)})")
+        n = len(per_kl)
+        detail = f", below a tenth of it in {held} of {n} seed{'s' if n != 1 else ''} (means over the seeds; {shares})"
+    else:
+        detail = f" ({shares})"
     if var_no < 0.1 * var_kl:
         out.append(f"Without the KL term the noise variance collapses: mean exp(σ) is {var_no:.3g} against "
-                   f"{var_kl:.3g} with it{seeds} ({col_no:.0%} of the entries below {COLLAPSED}, against "
-                   f"{col_kl:.0%}).")
+                   f"{var_kl:.3g} with it{detail}.")
     elif var_no < var_kl:
         out.append(f"Without the KL term the noise variance falls, but less than expected: mean exp(σ) is "
                    f"{var_no:.3g} against {var_kl:.3g} with it ({col_no:.0%} of the entries below {COLLAPSED}, "
