@@ -72,3 +72,35 @@ def test_a_foreign_folder_under_the_run_name_is_refused(tmp_path):
     with pytest.raises(RunDirError, match="is not a vaekit run"):
         cache.get("tiny", CFG)
     assert (path / "notes.txt").read_text() == "mine"
+
+
+def test_a_run_from_before_the_threads_setting_is_reused_not_misread(tmp_path):
+    """Runs cached by an earlier vaekit have no ``threads`` in their saved settings: the same run (threads
+    only decides how it was computed, like the device) is found finished and reused; a run whose other
+    settings differ is trained anew beside it."""
+    cache = RunCache(tmp_path, torch.device("cpu"))
+    first = cache.get("tiny", CFG)
+    config_path = first.path / "config.json"
+    config = json.loads(config_path.read_text())
+    del config["fit"]["threads"]
+    config_path.write_text(json.dumps(config))
+    assert run_id(CFG) == run_id(replace(CFG, threads=2))
+    again = cache.get("tiny", CFG)
+    assert again.cached and again.path == first.path and cache.finished("tiny", CFG)
+    other = cache.get("tiny", replace(CFG, latent=3))
+    assert not other.cached and other.path != first.path
+
+
+def test_train_all_trains_side_by_side_what_is_missing(tmp_path):
+    cache = RunCache(tmp_path, torch.device("cpu"))
+    runs = {"a": CFG, "b": replace(CFG, seed=1), "g": GMMFitConfig(data="digits", components=2, device="cpu",
+                                                                   max_iter=3)}
+    cache.get("a", CFG)                                       # already there: not trained again
+    assert cache.train_all(runs, workers=2) == 2
+    assert all(cache.finished(name, cfg) for name, cfg in runs.items())
+    assert cache.train_all(runs, workers=2) == 0
+    # the same settings trained in a worker or here give the same weights
+    here = RunCache(tmp_path / "here", torch.device("cpu")).get("b", runs["b"]).model
+    there = cache.get("b", runs["b"]).model
+    for p, q in zip(here.parameters(), there.parameters()):
+        assert torch.equal(p, q)
