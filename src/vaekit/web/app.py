@@ -33,7 +33,7 @@ from .. import __version__
 from ..errors import VaekitError
 from ..jsonio import strict
 from . import inputs
-from .explorer import DEFAULT_K, MAX_CODES, MAX_K, MAX_STEPS, Explorer, Image
+from .explorer import DEFAULT_K, MAX_ABS_CODE, MAX_CODES, MAX_K, MAX_STEPS, Explorer, Image
 from .images import data_url, from_base64, png_strip, read_upload
 from .inputs import BadInput
 
@@ -187,7 +187,7 @@ def create_app(explorer: Explorer) -> FastAPI:
         model = model_of(body.get("model"))
         if "z" not in body:
             raise BadInput("z: missing; expected a list of numbers (one code) or a list of such lists")
-        z, _ = inputs.codes(body["z"], explorer.models[model].latent, MAX_CODES)
+        z, _ = inputs.codes(body["z"], explorer.models[model].latent, MAX_CODES, MAX_ABS_CODE)
         images = await run_in_threadpool(explorer.decode, model, z)
         return _png(png_strip(images), **{"X-Images": str(len(z))})
 
@@ -228,6 +228,8 @@ def create_app(explorer: Explorer) -> FastAPI:
         for end in ("a", "b"):
             if end not in body:
                 raise BadInput(f"{end}: missing; expected {{\"index\": i}} or {{\"image\": \"<base64>\"}}")
+            if isinstance(body[end], dict):   # an end's unknown fields are refused like the request's own
+                inputs.only_keys(body[end], ("index", "image"), end)
         a, b = image_of(body["a"], "a"), image_of(body["b"], "b")
         steps = inputs.integer("steps", body.get("steps", 10), 2, MAX_STEPS)
         method = inputs.choice("method", body.get("method", "linear"), ("linear", "slerp"))
@@ -244,7 +246,7 @@ def create_app(explorer: Explorer) -> FastAPI:
         if "z" in body:
             if "index" in body or "image" in body:
                 raise BadInput("give one of z (a code), index (a test image) or image (an upload)")
-            z, _ = inputs.codes(body["z"], explorer.models[model].latent, 1)
+            z, _ = inputs.codes(body["z"], explorer.models[model].latent, 1, MAX_ABS_CODE)
             query = await run_in_threadpool(explorer.decode, model, z)
         else:
             query = image_of(body).pixels

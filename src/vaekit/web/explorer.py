@@ -34,6 +34,7 @@ from ..objectives.elbo import kl_standard_normal, reparameterize
 from ..rundir import current, load_model, read_config
 
 MAX_CODES = 256                 # codes per decode request
+MAX_ABS_CODE = 10_000           # |z| of every entry of a requested code (a prior draw stays within ±6)
 MAX_STEPS = 64                  # interpolation steps
 MAX_K = 5000                    # importance samples per score request
 DEFAULT_K = 100
@@ -146,7 +147,8 @@ class Explorer:
                 "order": run.order, "m_std": _rounded(run.m_std), "start": _rounded(run.m[0]),
             })
         return {"models": models,
-                "limits": {"max_codes": MAX_CODES, "max_steps": MAX_STEPS, "max_k": MAX_K, "default_k": DEFAULT_K}}
+                "limits": {"max_codes": MAX_CODES, "max_abs_code": MAX_ABS_CODE, "max_steps": MAX_STEPS, "max_k": MAX_K,
+                           "default_k": DEFAULT_K}}
 
     def points(self, model: int, projection: str = "dims", dims: tuple[int, int] | None = None) -> dict:
         """The test codes m on a plane: p = basis (z − center), basis (2, L) with orthonormal rows.
