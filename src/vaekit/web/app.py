@@ -124,7 +124,11 @@ def create_app(explorer: Explorer) -> FastAPI:
 
     @app.exception_handler(VaekitError)
     async def refused(request: Request, e: VaekitError):
-        return _error(getattr(e, "status", 400), str(e))
+        status = getattr(e, "status", 400)
+        response = _error(status, str(e))
+        if status in (408, 503):   # the body did not come (guard.py): the rest of it must not be read as a request
+            response.headers["Connection"] = "close"
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, e: HTTPException):

@@ -39,6 +39,7 @@ MAX_STEPS = 64                  # interpolation steps
 MAX_K = 5000                    # importance samples per score request
 DEFAULT_K = 100
 REFERENCE_IMAGES = 500          # test images whose nearest-training distance makes the reference distribution
+REFERENCE_CHUNK = 50            # of them searched at once while the index is built
 HISTOGRAM_BINS = 30
 ENCODE_BATCH = 1000
 
@@ -127,12 +128,23 @@ class Explorer:
         self._index: NearestIndex | None = None
         self._reference: torch.Tensor | None = None
         self._ready = threading.Event()
+        self._closing = threading.Event()
         self._failed: Exception | None = None
         # The training set's search index and the reference distances take a few seconds on
         # MNIST: built in the background, so the server answers at once.  Not a daemon thread:
         # torch aborts the process ("terminate called without an active exception") if the
-        # interpreter exits while one is still computing.
-        threading.Thread(target=self._build_index, name="vaekit-nearest-index").start()
+        # interpreter exits while one is still computing; ``close`` stops it instead.
+        self._builder = threading.Thread(target=self._build_index, name="vaekit-nearest-index")
+        self._builder.start()
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop building the nearest-image index (if it still is) and wait for that thread to end.
+
+        Without it the process could not exit before the index is whole (seconds on MNIST,
+        more on a busy machine).  Requests for neighbours after this are refused.
+        """
+        self._closing.set()
+        self._builder.join(timeout_s)
 
     # ---- what the page draws ---------------------------------------------------------------
 
@@ -261,7 +273,12 @@ class Explorer:
             g = torch.Generator().manual_seed(0)
             n = min(REFERENCE_IMAGES, len(self.test))
             chosen = torch.randperm(len(self.test), generator=g)[:n]
-            self._reference = index.search(self.test.images[chosen])[0].cpu()
+            reference = []
+            for start in range(0, n, REFERENCE_CHUNK):   # in pieces, so that ``close`` stops it soon
+                if self._closing.is_set():
+                    raise VaekitError("the server is stopping")
+                reference.append(index.search(self.test.images[chosen[start:start + REFERENCE_CHUNK]])[0].cpu())
+            self._reference = torch.cat(reference)
             self._index = index
         except Exception as e:   # reported to the request that needs it
             self._failed = e
