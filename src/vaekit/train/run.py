@@ -226,6 +226,12 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
         if cfg.time_budget is not None:
             elapsed = distributed.broadcast_object(elapsed)   # rank 0's clock: one schedule, one stop for all
             if elapsed + last_epoch > cfg.time_budget:         # the next epoch would overrun the budget
+                if epoch == 1:   # not one epoch trained: nothing to show, so nothing that looks like a run
+                    if run is not None:
+                        run.discard()
+                    raise ConfigError(f"time_budget: {cfg.time_budget:g} s ended before the first epoch could "
+                                      "start; nothing was trained or kept (give the run at least one epoch's time)",
+                                      setting="time_budget")
                 break
         result = train_epoch(model, optimizer, batches, cfg, epoch, generator, progress, elapsed=elapsed)
         record = {"epoch": epoch, "train_loss": result.train_loss, "seconds": result.seconds}
