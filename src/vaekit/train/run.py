@@ -218,7 +218,7 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
     val_x = val.model_input(mcfg.likelihood, device=device)
     # Wall time of the run, counting earlier sessions (their last record's ``elapsed``): the
     # time budget and its schedule run on it.
-    spent = history[-1].get("elapsed", 0.0) if history else 0.0
+    spent = time_spent(history)
     clock = time.monotonic()
     last_epoch = 0.0
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
@@ -251,6 +251,20 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
     distributed.agree_checksum(model)   # every rank took the same steps: the same weights, or an error
     model.eval()
     return model, history
+
+
+def time_spent(history: list[dict]) -> float:
+    """Seconds a run has trained so far: the latest ``elapsed`` of its records that is a time.
+
+    The records come from metrics.jsonl, which may be damaged ("elapsed": null, "abc", -5):
+    metrics never block a resume, so such a value is passed over (the clock then continues
+    from an earlier record's, or from 0).
+    """
+    for record in reversed(history):
+        value = record.get("elapsed")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf:
+            return float(value)
+    return 0.0
 
 
 def _cpu(obj):
