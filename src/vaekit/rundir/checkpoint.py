@@ -200,6 +200,13 @@ def _header(path: Path) -> tuple[dict, int]:
         head, size = read_head(path, 8 + HEADER_LIMIT)
     except UnsafeFile as e:
         raise CheckpointError(f"{path}: checkpoint is corrupted ({e})") from None
+    except NotADirectoryError:   # the checkpoint's folder (or checkpoints/) was replaced by a file
+        folder = next((p for p in (path.parent, path.parent.parent) if not p.is_dir()), path.parent)
+        raise CheckpointError(f"{folder}: checkpoint is corrupted (not a directory)") from None
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read the checkpoint ({e.strerror or e})") from None
     (n,) = struct.unpack("<Q", head[:8]) if len(head) >= 8 else (-1,)
     try:
         if not 0 < n <= HEADER_LIMIT or len(head) < 8 + n:
