@@ -284,6 +284,26 @@ def _load_once(run_dir: Path, want_state: bool):
     return model, state, record
 
 
+def saved_model_config(run_dir: str | Path):
+    """The config of the current checkpoint's model, read from its weights' header: nothing is
+    allocated, and a model past MAX_PARAMETERS or unlike its file is refused (``_sized_model``)."""
+    run_dir = Path(run_dir)
+    for attempt in range(2):   # a checkpoint replaced while it is read: resolve the pointer once more
+        try:
+            folder, _ = current(run_dir)
+            path = folder / WEIGHTS
+            meta, size = _header(path)
+            return _sized_model(path, meta, size)[0]
+        except FileNotFoundError as e:
+            if attempt:
+                raise CheckpointError(f"{e.filename}: checkpoint file is missing") from None
+
+
+def damaged_state(run_dir: str | Path, record: dict, why: str) -> CheckpointError:
+    """The error for a training state (state.pt of the checkpoint ``record`` names) that cannot be used."""
+    return CheckpointError(f"{Path(run_dir) / record['path'] / STATE}: the training state is damaged ({why})")
+
+
 def load(run_dir: str | Path, want_state: bool = False):
     """(model on the CPU, training state or None, pointer record) of the current checkpoint.
 
