@@ -277,6 +277,18 @@ def test_neighbors_of_a_code_searches_its_decode(server_one, local):
                                (decoded[0, 0] * 255).round().numpy(), atol=1)
 
 
+def test_concurrent_neighbor_searches_get_their_own_answers(server_one):
+    """Searches waiting at once are made in one pass over the index: each must still get its own answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [{"index": i} for i in range(0, 48, 3)] + [{"z": [0.1 * i, -0.2, 0.3, 0.05 * i]} for i in range(8)]
+    alone = [ok_json(server_one, "/api/neighbors", body) for body in bodies]
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        together = list(pool.map(lambda body: ok_json(server_one, "/api/neighbors", body), bodies))
+    for a, b in zip(alone, together):
+        assert (a["index"], a["distance"], a["query"]) == (b["index"], b["distance"], b["query"])
+
+
 # ---------------------------------------------------------------------------------------- refusals
 
 

@@ -13,15 +13,22 @@ Routes (JSON unless said; the README's "Exploring a model in the browser" docume
 
 Every refusal is a 4xx answer ``{"error": "<one line>"}``; the server keeps serving.  Model
 work runs in the thread pool (``run_in_threadpool``), never on the event loop, so a slow
-request (a large-k score) does not hold up the others.
+request (a large-k score) does not hold up the others.  The work of milliseconds or more per
+request, a score's or an interpolation's, runs at most HEAVY_AT_ONCE at a time: with 16 clients
+at once, a decode (the page's live drag, ~1 ms of work) then waits for the CPU behind two such
+requests rather than a dozen (``bench/serve_load.py``: decode p95 about 20 ms instead of
+about 50).  Neighbour searches need no limit: the explorer makes one pass over the index at a
+time for every query waiting.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -42,6 +49,7 @@ MAX_UPLOAD_BYTES = 4 * 1024 * 1024          # an image file, raw or base64-decod
 MAX_JSON_BYTES = 6 * 1024 * 1024            # a JSON body (an upload in base64 is 4/3 of its size)
 DRAIN_LIMIT = 64 * 1024 * 1024              # an oversized body up to this size is read to its end before the 413
 IMAGE_TYPES = ("image/png", "image/jpeg")
+HEAVY_AT_ONCE = 2                           # scores and interpolations computed at once (see the module doc)
 log = logging.getLogger("vaekit.serve")
 
 
@@ -99,6 +107,13 @@ def create_app(explorer: Explorer) -> FastAPI:
     """The app serving ``explorer``'s models; run it with uvicorn (``cli/serve.py``)."""
     app = FastAPI(title="vaekit serve", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     n_models = len(explorer.models)
+    heavy_limiter: list[anyio.CapacityLimiter] = []   # made on the server's event loop, at first use
+
+    async def heavy(fn, *args):
+        """``fn(*args)`` in the thread pool, at most HEAVY_AT_ONCE such calls at a time."""
+        if not heavy_limiter:
+            heavy_limiter.append(anyio.CapacityLimiter(HEAVY_AT_ONCE))
+        return await anyio.to_thread.run_sync(partial(fn, *args), limiter=heavy_limiter[0])
 
     def model_of(value) -> int:
         return inputs.integer("model", 0 if value is None else value, 0, n_models - 1)
@@ -222,7 +237,7 @@ def create_app(explorer: Explorer) -> FastAPI:
         k = inputs.integer("k", body.get("k", DEFAULT_K), 1, MAX_K)
         seed = inputs.integer("seed", body.get("seed", 0), 0, 2 ** 63 - 1)
         image = image_of({key: body[key] for key in ("index", "image") if key in body})
-        return _json(await run_in_threadpool(explorer.score, model, image, k, seed))
+        return _json(await heavy(explorer.score, model, image, k, seed))
 
     @app.post("/api/interpolate")
     async def interpolate(request: Request):
@@ -239,7 +254,7 @@ def create_app(explorer: Explorer) -> FastAPI:
         method = inputs.choice("method", body.get("method", "linear"), ("linear", "slerp"))
         code = inputs.choice("code", body.get("code", "mean"), ("mean", "sample"))
         seed = inputs.integer("seed", body.get("seed", 0), 0, 2 ** 63 - 1)
-        images, used = await run_in_threadpool(explorer.interpolate, model, a, b, steps, method, code, seed)
+        images, used = await heavy(explorer.interpolate, model, a, b, steps, method, code, seed)
         return _png(png_strip(images), **{"X-Images": str(steps), "X-Code": used})
 
     @app.post("/api/neighbors")

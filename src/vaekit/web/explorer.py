@@ -29,7 +29,7 @@ from ..data.registry import POINT_DATASETS
 from ..data.transforms import SPLIT_SEEDS, fixed_model_input
 from ..errors import VaekitError
 from ..eval.likelihood import log_px
-from ..eval.nearest import NearestIndex
+from ..eval.nearest import NearestIndex, as_unit_float
 from ..objectives.elbo import kl_standard_normal, reparameterize
 from ..rundir import current, load_model, read_config
 
@@ -130,6 +130,8 @@ class Explorer:
         self._ready = threading.Event()
         self._closing = threading.Event()
         self._failed: Exception | None = None
+        self._queue: list[dict] = []                  # neighbour queries waiting for a search (``_search``)
+        self._queue_lock, self._search_lock = threading.Lock(), threading.Lock()
         # The training set's search index and the reference distances take a few seconds on
         # MNIST: built in the background, so the server answers at once.  Not a daemon thread:
         # torch aborts the process ("terminate called without an active exception") if the
@@ -285,13 +287,32 @@ class Explorer:
         finally:
             self._ready.set()
 
+    def _search(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``NearestIndex.search`` of one image, combined with the searches other threads wait for.
+
+        A search reads the whole index (MNIST: 157 MB) for little arithmetic, so one pass for
+        every query waiting costs about what a pass for one does: under load, the thread that
+        gets the index searches all queries queued by then, and the others find their answer.
+        """
+        item = {"query": as_unit_float(images.to(self.device))}
+        with self._queue_lock:
+            self._queue.append(item)
+        with self._search_lock:
+            if "answer" not in item:   # no other thread searched it yet: search everything queued
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                distance, index = self._index.search(torch.cat([it["query"] for it in batch]))
+                for row, it in enumerate(batch):
+                    it["answer"] = distance[row:row + 1], index[row:row + 1]
+        return item["answer"]
+
     def neighbors(self, images: torch.Tensor) -> dict:
         """The nearest training image of one image (1, C, H, W) uint8 or float in [0, 1], and where its
         distance falls among real test images' nearest-training distances (RMS pixel distance)."""
         self._ready.wait()
         if self._failed is not None:
             raise VaekitError(f"the nearest-image index could not be built: {self._failed}")
-        distance, index = self._index.search(images)
+        distance, index = self._search(images)
         d, j = distance.item(), int(index.item())
         ref = self._reference.double()
         top = max(ref.max().item(), d) * 1.05 or 1.0
