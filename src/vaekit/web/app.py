@@ -18,7 +18,7 @@ request, a score's or an interpolation's, runs at most HEAVY_AT_ONCE at a time: 
 at once, a decode (the page's live drag, ~1 ms of work) then waits for the CPU behind two such
 requests rather than a dozen (``bench/serve_load.py``: decode p95 about 20 ms instead of
 about 50).  Neighbour searches need no limit: the explorer makes one pass over the index at a
-time for every query waiting.
+time, in a thread of its own, for every query waiting.
 """
 
 from __future__ import annotations

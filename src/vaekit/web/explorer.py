@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -131,7 +132,8 @@ class Explorer:
         self._closing = threading.Event()
         self._failed: Exception | None = None
         self._queue: list[dict] = []                  # neighbour queries waiting for a search (``_search``)
-        self._queue_lock, self._search_lock = threading.Lock(), threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._searcher = ThreadPoolExecutor(1, thread_name_prefix="vaekit-nearest-search")
         # The training set's search index and the reference distances take a few seconds on
         # MNIST: built in the background, so the server answers at once.  Not a daemon thread:
         # torch aborts the process ("terminate called without an active exception") if the
@@ -147,6 +149,7 @@ class Explorer:
         """
         self._closing.set()
         self._builder.join(timeout_s)
+        self._searcher.shutdown(wait=False, cancel_futures=True)
 
     # ---- what the page draws ---------------------------------------------------------------
 
@@ -288,23 +291,36 @@ class Explorer:
             self._ready.set()
 
     def _search(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``NearestIndex.search`` of one image, combined with the searches other threads wait for.
+        """``NearestIndex.search`` of one image, made together with the searches other threads wait for.
 
         A search reads the whole index (MNIST: 157 MB) for little arithmetic, so one pass for
-        every query waiting costs about what a pass for one does: under load, the thread that
-        gets the index searches all queries queued by then, and the others find their answer.
+        every query waiting costs about what a pass for one does.  The passes are made by one
+        thread of their own, each for all queries queued by then: one thread also means one
+        malloc arena for their blocks of distances, whose sizes vary with the number of queries
+        (spread over the request threads' arenas, each kept its freed blocks, and the server's
+        memory grew by a few MB a second under load).
         """
         item = {"query": as_unit_float(images.to(self.device))}
         with self._queue_lock:
             self._queue.append(item)
-        with self._search_lock:
-            if "answer" not in item:   # no other thread searched it yet: search everything queued
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                distance, index = self._index.search(torch.cat([it["query"] for it in batch]))
-                for row, it in enumerate(batch):
-                    it["answer"] = distance[row:row + 1], index[row:row + 1]
+        self._searcher.submit(self._search_queued).result()   # ours, or an earlier pass, answered it
+        if "failed" in item:
+            raise item["failed"]
         return item["answer"]
+
+    def _search_queued(self) -> None:
+        with self._queue_lock:
+            batch, self._queue = self._queue, []
+        if not batch:   # an earlier pass answered them all
+            return
+        try:
+            distance, index = self._index.search(torch.cat([it["query"] for it in batch]))
+        except Exception as e:   # each waiting request reports it
+            for it in batch:
+                it["failed"] = e
+            return
+        for row, it in enumerate(batch):
+            it["answer"] = distance[row:row + 1], index[row:row + 1]
 
     def neighbors(self, images: torch.Tensor) -> dict:
         """The nearest training image of one image (1, C, H, W) uint8 or float in [0, 1], and where its
