@@ -91,7 +91,7 @@ def main() -> int:
         with Server([run], "--data-dir", a.data_dir, "--device", a.device, timeout_s=120) as server:
             host, port = server.url.split("//")[1].strip("/").split(":")
             port = int(port)
-            wait_for_answer(host, port)   # the URL is printed when the server is about to answer: time the first real answer
+            wait_for_answer(host, port)   # the URL is printed just before it answers: time the first real answer
             first_answer = time.perf_counter() - launched
             code = json.dumps({"z": [0.1] * latent}).encode()
             # the nearest-image index is built in the background after launch: wait for it (the
