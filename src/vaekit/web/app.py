@@ -16,8 +16,8 @@ work runs in the thread pool (``run_in_threadpool``), never on the event loop, s
 request (a large-k score) does not hold up the others.  The work of milliseconds or more per
 request, a score's or an interpolation's, runs at most HEAVY_AT_ONCE at a time: with 16 clients
 at once, a decode (the page's live drag, ~1 ms of work) then waits for the CPU behind two such
-requests rather than a dozen (``bench/serve_load.py``: decode p95 about 20 ms instead of
-about 50).  Neighbour searches need no limit: the explorer makes one pass over the index at a
+requests rather than a dozen (``bench/serve_load.py`` on a busy 2-core machine: decode p95
+about 20 ms instead of 85-90, at the same number of requests a second).  Neighbour searches need no limit: the explorer makes one pass over the index at a
 time, in a thread of its own, for every query waiting.
 """
 
