@@ -22,74 +22,25 @@ answering within 5 s of launch.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from common import REPO, http_load, memory_mb, percentiles, train_mnist_run, wait_for_answer  # bench/common.py
+
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "tests"))
 
 
-def percentiles(seconds: list[float]) -> dict:
-    ms = sorted(s * 1000 for s in seconds)
-    at = lambda q: ms[min(len(ms) - 1, int(round(q * (len(ms) - 1))))]   # noqa: E731
-    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "n": len(ms)}
-
-
 def clients(host: str, port: int, path: str, body: bytes, n_requests: int, concurrency: int) -> tuple[list, float]:
-    """Send n_requests POSTs from ``concurrency`` threads, each with its own kept-alive connection."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    per_client = [n_requests // concurrency + (i < n_requests % concurrency) for i in range(concurrency)]
-    errors: list[str] = []
-
-    def client(count: int) -> None:
-        conn = http.client.HTTPConnection(host, port, timeout=30)
-        mine = []
-        for _ in range(count):
-            start = time.perf_counter()
-            conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
-            response = conn.getresponse()
-            data = response.read()
-            mine.append(time.perf_counter() - start)
-            if response.status != 200:
-                errors.append(f"{response.status}: {data[:200]!r}")
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(c,)) for c in per_client]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
-    if errors:
-        raise RuntimeError(f"{len(errors)} requests failed, e.g. {errors[0]}")
-    return latencies, wall
-
-
-def memory_mb(pid: int) -> dict:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0]) / 1024
-    return fields
-
-
-def train_run(data_dir: str, out: Path, device: str) -> None:
-    subprocess.run([sys.executable, "-m", "vaekit", "train", "--data", "mnist", "--data-dir", data_dir, "--epochs", "1",
-                    "--hidden", "400", "--latent", "20", "--log-px-every", "0", "--device", device, "--out", str(out)],
-                   check=True, stdout=subprocess.DEVNULL, cwd=REPO)
+    """Send n_requests POSTs of ``body`` to ``path`` from ``concurrency`` kept-alive connections; all must succeed."""
+    load = http_load(host, port, lambda i, j: (path, path, body), n_requests, concurrency)
+    if load.errors:
+        raise RuntimeError(f"{len(load.errors)} requests failed, e.g. {load.errors[0]}")
+    return load.all_latencies(), load.wall_s
 
 
 def in_process_floor(run: Path, data_dir: str, device: str, repeats: int) -> dict:
@@ -134,20 +85,13 @@ def main() -> int:
         run = Path(a.run) if a.run else Path(tmp) / "mnist-vae"
         if not a.run:
             print("training a 1-epoch 784-400-20 VAE on MNIST to serve ...", flush=True)
-            train_run(a.data_dir, run, a.device)
+            train_mnist_run(a.data_dir, run, a.device)
         latent = json.loads((run / "config.json").read_text())["model"]["latent"]
         launched = time.perf_counter()
         with Server([run], "--data-dir", a.data_dir, "--device", a.device, timeout_s=120) as server:
             host, port = server.url.split("//")[1].strip("/").split(":")
             port = int(port)
-            while True:   # the URL is printed when the server is about to answer: time the first real answer
-                try:
-                    conn = http.client.HTTPConnection(host, port, timeout=5)
-                    conn.request("GET", "/api/info")
-                    if conn.getresponse().status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.02)
+            wait_for_answer(host, port)   # the URL is printed just before it answers: time the first real answer
             first_answer = time.perf_counter() - launched
             code = json.dumps({"z": [0.1] * latent}).encode()
             # the nearest-image index is built in the background after launch: wait for it (the

@@ -1,13 +1,16 @@
-"""Which torch device a run uses, and the CPU's treatment of denormal floats while it computes."""
+"""Which torch device a run uses, how much memory it has, and the CPU's treatment of denormal floats."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
 
 from .errors import ConfigError
+
+USABLE = 0.8   # of a device's memory: what vaekit plans to use at most (train.limits, data resizing)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -19,6 +22,18 @@ def resolve_device(name: str) -> torch.device:
     if name not in ("cpu", "cuda"):
         raise ConfigError(f"--device must be one of auto, cpu, cuda; got {name!r}")
     return torch.device(name)
+
+
+def memory_bytes(device: torch.device | str = "cpu") -> int | None:
+    """Bytes of memory of ``device``: the GPU's, or this machine's physical memory (None where it
+    cannot be told)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 @contextmanager

@@ -140,3 +140,14 @@ def test_too_few_images_for_a_split(tmp_path):
     assert len(load(str(tmp_path / "tiny.npy"), "train")) == 5
     with pytest.raises(DataError, match=r"tiny\.npy: expected enough items for a non-empty test split .*got N=5; need at least 10"):
         load(str(tmp_path / "tiny.npy"), "test")
+
+
+def test_a_huge_image_size_is_refused_before_anything_is_resized(tmp_path):
+    from vaekit.errors import ConfigError
+
+    folder = write_images(tmp_path / "small", gray(20))
+    np.save(tmp_path / "small.npy", np.stack(gray(20)))
+    # 20 images at 100,000 x 100,000 are 186 GiB: never allocated, for a folder, an array or drawn moons
+    for name in (folder, tmp_path / "small.npy", "moons"):
+        with pytest.raises(ConfigError, match=r"image_size: [\d,]+ images of 1x100000x100000 need about"):
+            load(str(name), "train", image_size=100_000)

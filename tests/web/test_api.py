@@ -277,6 +277,18 @@ def test_neighbors_of_a_code_searches_its_decode(server_one, local):
                                (decoded[0, 0] * 255).round().numpy(), atol=1)
 
 
+def test_concurrent_neighbor_searches_get_their_own_answers(server_one):
+    """Searches waiting at once are made in one pass over the index: each must still get its own answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [{"index": i} for i in range(0, 48, 3)] + [{"z": [0.1 * i, -0.2, 0.3, 0.05 * i]} for i in range(8)]
+    alone = [ok_json(server_one, "/api/neighbors", body) for body in bodies]
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        together = list(pool.map(lambda body: ok_json(server_one, "/api/neighbors", body), bodies))
+    for a, b in zip(alone, together):
+        assert (a["index"], a["distance"], a["query"]) == (b["index"], b["distance"], b["query"])
+
+
 # ---------------------------------------------------------------------------------------- refusals
 
 
@@ -313,6 +325,16 @@ BAD = [
     ("/api/interpolate", {"a": 0, "b": {"index": 1}}, 400, "a: expected an object"),
     ("/api/neighbors", {"z": [[0, 0, 0, 0], [0, 0, 0, 0]]}, 400, "at most 1"),
     ("/api/neighbors", {"z": [0, 0, 0, 0], "index": 1}, 400, "give one of z"),
+    # huge finite codes: outside the documented range, refused before the model sees them
+    ("/api/decode", {"z": [1e308, 0, 0, 0]}, 400, "z[0]: 1e+308 is out of range; expected -10000 to 10000"),
+    ("/api/decode", {"z": [[0, 0, 0, 0], [0, -3e38, 0, 0]]}, 400, "z[1][1]: -3e+38 is out of range"),
+    ("/api/decode", {"z": [10 ** 400, 0, 0, 0]}, 400, "z[0]: an integer of 401 digits is out of range"),
+    ("/api/decode", {"z": [0, 10001, 0, 0]}, 400, "z[1]: 10001 is out of range"),
+    ("/api/neighbors", {"z": [0, 0, 0, 1e308]}, 400, "z[3]: 1e+308 is out of range"),
+    ("/api/neighbors", {"z": [0, 0, -(10 ** 400), 0]}, 400, "z[2]: an integer of 401 digits is out of range"),
+    # the fields of a and b are checked like the request's own
+    ("/api/interpolate", {"a": {"index": 0, "indx": 3}, "b": {"index": 1}}, 400, "a: unknown field 'indx'"),
+    ("/api/interpolate", {"a": {"index": 0}, "b": {"image": _tiny_png(), "size": 8}}, 400, "b: unknown field 'size'"),
 ]
 
 
@@ -323,6 +345,16 @@ def test_bad_input_is_a_one_line_4xx(server_one, path, body, status, words):
     assert headers["Content-Type"] == "application/json"
     message = json.loads(data)["error"]
     assert words in message and "\n" not in message
+
+
+def test_codes_at_the_edge_of_the_range_decode(server_one, local):
+    z = torch.tensor([[10000.0, -10000.0, 0.0, 0.0]])
+    expected = (local["models"]["vae"].decode(z).mean.detach().clamp(0, 1) * 255).round().to(torch.uint8)[0, 0]
+    status, _, data = call(server_one, "/api/decode", {"z": z[0].tolist()})
+    assert status == 200, data
+    np.testing.assert_allclose(png(data).astype(int), expected.numpy(), atol=1)
+    assert ok_json(server_one, "/api/info")["limits"]["max_abs_code"] == 10000
+    assert ok_json(server_one, "/api/neighbors", {"z": [-10000, 10000, 0, 0]})["distance"] >= 0
 
 
 def test_malformed_requests_and_unknown_routes(server_one):

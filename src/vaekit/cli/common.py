@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import select
 import signal
 import sys
 import traceback
@@ -65,22 +66,55 @@ def run_command(func, args, preload: tuple[str, ...] = ()) -> int:
         with interrupt_deferred():
             for module in preload:
                 importlib.import_module(module)
-        return func(args) or 0
+        code = func(args) or 0
+        sys.stdout.flush()   # a reader that closed the pipe shows here, not in Python's exit
+        return code
     except (KeyboardInterrupt, Interrupted) as e:
         signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not print a traceback
         print(f"vaekit: interrupted{'; ' + str(e) if isinstance(e, Interrupted) else ''}", file=sys.stderr)
         return 130
+    except BrokenPipeError as e:
+        return _stop_writing() if _stdout_is_closed() else _failed(e, args)
     except Exception as e:
-        if args.debug:
-            traceback.print_exception(e)
-        who = _who()
-        if isinstance(e, (VaekitError, TrainingDiverged, DistributedFailure)):
-            print(f"vaekit{who}: error: {message(e)}", file=sys.stderr)
-            return 2 if isinstance(e, VaekitError) else 1
-        # a bug or an environment failure: still one line unless --debug
-        print(f"vaekit{who}: failed: {type(e).__name__}: {message(e)} (rerun with --debug for the traceback)",
-              file=sys.stderr)
-        return 1
+        return _failed(e, args)
+
+
+def _failed(e: Exception, args) -> int:
+    """An exception as one line on stderr: user errors exit 2, failures 1."""
+    if args.debug:
+        traceback.print_exception(e)
+    who = _who()
+    if isinstance(e, (VaekitError, TrainingDiverged, DistributedFailure)):
+        print(f"vaekit{who}: error: {message(e)}", file=sys.stderr)
+        return 2 if isinstance(e, VaekitError) else 1
+    # a bug or an environment failure: still one line unless --debug
+    print(f"vaekit{who}: failed: {type(e).__name__}: {message(e)} (rerun with --debug for the traceback)",
+          file=sys.stderr)
+    return 1
+
+
+SIGPIPE_EXIT = 128 + 13   # what a shell reports for a Unix tool that SIGPIPE ended
+
+
+def _stdout_is_closed() -> bool:
+    """Whether stdout is a pipe whose reader has gone (``vaekit eval ... | head -1`` after its line)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), 0)          # POLLERR is always reported: no reader left
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _stop_writing() -> int:
+    """Stop writing quietly, as Unix tools do when the reader of their output is gone: exit 141.
+
+    stdout is pointed at /dev/null so that the interpreter's last flush has nowhere to fail.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return SIGPIPE_EXIT
 
 
 def _who() -> str:

@@ -13,6 +13,7 @@ import sys
 
 from .. import __version__
 from ..allocator import keep_freed_memory
+from . import main_started
 from .common import Parser, run_command
 
 DISTRIBUTED = ("train", "eval")   # the commands that run under torchrun (vaekit.distributed)
@@ -34,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        main_started()   # Ctrl-C is a KeyboardInterrupt again, caught below (cli/__init__.py)
+        argv = sys.argv[1:] if argv is None else list(argv)
         parser = build_parser()
         try:
             args = parser.parse_args(argv)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import sys
+import threading
 
 LOOPBACK = "127.0.0.1"
 
@@ -74,29 +76,90 @@ def _bind(host: str, port: int):
     return sock
 
 
+STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+GRACE_S = 3   # after a stop signal, requests in progress get this long to finish before they are cancelled
+
+
 def main(args) -> int:
+    """Load the runs, serve them until Ctrl-C or SIGTERM; then one line, exit code 128 + the signal.
+
+    One signal stops it within seconds, whatever the clients do: a wait for a request's body
+    ends at once (web/guard.py), requests still running get GRACE_S seconds, the
+    nearest-image index stops being built.  Until the server runs, a signal interrupts the
+    loading (KeyboardInterrupt); from then on it asks uvicorn to stop.
+    """
+    import logging
+
     import uvicorn
 
     from ..device import resolve_device
     from ..errors import VaekitError
     from ..web.app import create_app
     from ..web.explorer import Explorer
+    from ..web.guard import Guard, Hosts, body_timeout_s
 
     if len(args.run_dirs) > 2:
         raise VaekitError(f"vaekit serve takes one or two run directories; got {len(args.run_dirs)}")
+    body_timeout = body_timeout_s()
     device = resolve_device(args.device)
-    sock = _bind(args.host, args.port)          # first: a taken port fails before minutes of loading
+    received: list[int] = []
+
+    def interrupt(signum, frame):   # while loading: stop at once
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    _on_stop_signals(interrupt)
+    sock = explorer = None
     try:
+        sock = _bind(args.host, args.port)      # first: a taken port fails before minutes of loading
         explorer = Explorer(args.run_dirs, data_dir=args.data_dir, device=device)
         host, port = sock.getsockname()[:2]
+        hosts = Hosts.of(args.host, host)
         if not _is_loopback(args.host):
             print(f"vaekit serve: listening on {host}:{port}, reachable from other machines on the network; "
-                  f"the server has no authentication (use --host {LOOPBACK} for this machine only)", file=sys.stderr)
+                  f"the server has no authentication (use --host {LOOPBACK} for this machine only); it answers "
+                  f"requests whose Host is {hosts}", file=sys.stderr)
+        guard = Guard(create_app(explorer), hosts, body_timeout)
+        config = uvicorn.Config(guard, log_level="warning", access_log=False, lifespan="off",
+                                timeout_keep_alive=5, timeout_graceful_shutdown=GRACE_S)
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig, frame) -> None:   # uvicorn's signal handler: vaekit's instead
+                stop(sig, frame)
+
+        server = Server(config)
+
+        def stop(signum, frame):   # while serving: ask the server to stop; a second signal: without waiting
+            received.append(signum)
+            guard.stopping = True
+            server.should_exit = True
+            server.force_exit = len(received) > 1
+            # what a stop cancels (a stalled client's task, a response nobody reads) is expected:
+            # uvicorn would log each as an error with a traceback
+            logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+
+        _on_stop_signals(stop)
         shown = f"[{host}]" if ":" in host else host
         names = " and ".join(f"{run.name} ({run.kind}, {run.latent}-d code)" for run in explorer.models)
         print(f"vaekit serve: {names} on {explorer.dataset}; open http://{shown}:{port}/  (Ctrl-C stops)", flush=True)
-        config = uvicorn.Config(create_app(explorer), log_level="warning", access_log=False, lifespan="off")
-        uvicorn.Server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        if not received:   # not ours: run_command reports it
+            raise
     finally:
-        sock.close()
+        _on_stop_signals(signal.SIG_IGN)   # stopping: a further signal must not interrupt the cleanup
+        if explorer is not None:
+            explorer.close()
+        if sock is not None:
+            sock.close()
+    if received:
+        print(f"vaekit serve: stopped ({STOP_SIGNALS[received[0]]})", file=sys.stderr, flush=True)
+        return 128 + received[0]
     return 0
+
+
+def _on_stop_signals(handler) -> None:
+    """Handle SIGINT and SIGTERM with ``handler`` (only the main thread can; elsewhere nothing changes)."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, handler)

@@ -90,7 +90,7 @@ def _train(args, cfg, command) -> int:
     from ..viz import vae_figures
     from .common import Interrupted
 
-    prepared = prepare(cfg)    # every data file read, sizes checked: nothing is written before this
+    prepared = prepare(cfg, resume=args.out if args.resume else None)   # files read, sizes checked: nothing written yet
     opened = {}
 
     def open_run():   # rank 0 alone owns the run directory (and its lock)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from .resize import check_fits
 from .splits import carved_split
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -101,6 +102,7 @@ def read_folder(folder: Path, size: tuple[int, int] | None = None) -> np.ndarray
                                 f"(--image-size) to resize them all")
         size = (first[1], first[0])
     height, width = size
+    check_fits(len(images), 1 if mode == "L" else 3, size)   # before it is allocated
     out = np.empty((len(images), height, width, 1 if mode == "L" else 3), dtype=np.uint8)  # (N, H, W, C)
     for i, im in enumerate(images):
         im = im.convert(mode)

@@ -25,8 +25,8 @@ from .files import is_path, load_path
 from .frey import load_frey
 from .linear_gaussian import linear_gaussian_split
 from .mnist import NAMES as MNIST_NAMES, load_mnist
-from .moons import moon_pair_split, moons_split, phase_class
-from .resize import parse_size, resize
+from .moons import PAIR_SPLIT_SIZES, SPLIT_SIZES as MOON_SPLIT_SIZES, moon_pair_split, moons_split, phase_class
+from .resize import check_fits, parse_size, resize
 from .spiral import EMBED_DIMS, embedded_split, spiral_split
 from .splits import check_split
 
@@ -82,6 +82,8 @@ def load(name: str, split: str = "train", data_dir: str | os.PathLike | None = N
         images = load_frey(split, data_dir)
     elif name in ("moons", "moons-pair"):
         square = size is not None and size[0] == size[1]    # drawn at that size; any other is resized below
+        if square:   # rendered in float64, with about as many temporaries
+            check_fits((MOON_SPLIT_SIZES if name == "moons" else PAIR_SPLIT_SIZES)[split], 1, size, 8 * 4)
         draw = moons_split if name == "moons" else moon_pair_split
         pixels, phases = draw(split, size[0] if square else 28)
         images, labels = pixels.numpy(), phase_class(phases).numpy()

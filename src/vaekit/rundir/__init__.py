@@ -6,11 +6,12 @@
     read_config(path), read_metrics(path), load_model(path, device)   # readers: no lock needed
 """
 
-from .checkpoint import MAX_PARAMETERS, current
+from .checkpoint import MAX_PARAMETERS, current, damaged_state, saved_model_config
 from .checkpoint import load as load_checkpoint
 from .layout import FIGURES, KINDS
 from .run import (RunDir, check_path, command_line, load_model, read_config, read_metrics, resumable, run_config,
                   status)
 
-__all__ = ["FIGURES", "KINDS", "MAX_PARAMETERS", "RunDir", "check_path", "command_line", "current",
-           "load_checkpoint", "load_model", "read_config", "read_metrics", "resumable", "run_config", "status"]
+__all__ = ["FIGURES", "KINDS", "MAX_PARAMETERS", "RunDir", "check_path", "command_line", "current", "damaged_state",
+           "load_checkpoint", "load_model", "read_config", "read_metrics", "resumable", "run_config",
+           "saved_model_config", "status"]

@@ -200,6 +200,13 @@ def _header(path: Path) -> tuple[dict, int]:
         head, size = read_head(path, 8 + HEADER_LIMIT)
     except UnsafeFile as e:
         raise CheckpointError(f"{path}: checkpoint is corrupted ({e})") from None
+    except NotADirectoryError:   # the checkpoint's folder (or checkpoints/) was replaced by a file
+        folder = next((p for p in (path.parent, path.parent.parent) if not p.is_dir()), path.parent)
+        raise CheckpointError(f"{folder}: checkpoint is corrupted (not a directory)") from None
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read the checkpoint ({e.strerror or e})") from None
     (n,) = struct.unpack("<Q", head[:8]) if len(head) >= 8 else (-1,)
     try:
         if not 0 < n <= HEADER_LIMIT or len(head) < 8 + n:
@@ -275,6 +282,26 @@ def _load_once(run_dir: Path, want_state: bool):
         if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
             raise CheckpointError(f"{spath}: the training state is damaged (expected a dict with an epoch)")
     return model, state, record
+
+
+def saved_model_config(run_dir: str | Path):
+    """The config of the current checkpoint's model, read from its weights' header: nothing is
+    allocated, and a model past MAX_PARAMETERS or unlike its file is refused (``_sized_model``)."""
+    run_dir = Path(run_dir)
+    for attempt in range(2):   # a checkpoint replaced while it is read: resolve the pointer once more
+        try:
+            folder, _ = current(run_dir)
+            path = folder / WEIGHTS
+            meta, size = _header(path)
+            return _sized_model(path, meta, size)[0]
+        except FileNotFoundError as e:
+            if attempt:
+                raise CheckpointError(f"{e.filename}: checkpoint file is missing") from None
+
+
+def damaged_state(run_dir: str | Path, record: dict, why: str) -> CheckpointError:
+    """The error for a training state (state.pt of the checkpoint ``record`` names) that cannot be used."""
+    return CheckpointError(f"{Path(run_dir) / record['path'] / STATE}: the training state is damaged ({why})")
 
 
 def load(run_dir: str | Path, want_state: bool = False):

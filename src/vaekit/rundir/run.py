@@ -39,6 +39,11 @@ def check_path(out) -> Path:
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise RunDirError(f"{path}: exists and is not a directory; --out must be a directory")
+    for parent in path.absolute().parents:   # FILE/sub: the folders above must be folders too
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise RunDirError(f"{path}: {parent} is a file, not a directory; --out must be a directory path")
+            break
     return path
 
 
@@ -149,6 +154,7 @@ class RunDir:
 
     def __init__(self, path: Path, lock: RunLock):
         self.path, self._lock = path, lock
+        self.made = False   # whether this run made its folder (``discard`` then removes it)
 
     @classmethod
     def create(cls, out, what: str = "run") -> "RunDir":
@@ -159,8 +165,13 @@ class RunDir:
         """
         path = check_path(out)
         _refuse_foreign(path)
-        path.mkdir(parents=True, exist_ok=True)
+        made = not path.exists()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise RunDirError(f"cannot make the run directory {path}: {e.strerror or e}") from None
         run = cls(path, _lock(path))
+        run.made = made
         try:
             state = status(path)
             if state == "run":
@@ -185,7 +196,9 @@ class RunDir:
                 path.mkdir()
             except FileExistsError:
                 continue
-            return cls.create(path)
+            run = cls.create(path)
+            run.made = True
+            return run
         raise RunDirError(f"{parent}: no free run directory name {stem}-N")
 
     @classmethod
@@ -229,6 +242,22 @@ class RunDir:
     def save_checkpoint(self, model, state: dict, epoch: int) -> None:
         checkpoint.save(self.path, model, state, epoch)
 
+    def discard(self) -> None:
+        """Undo a run that ended before its first checkpoint, and close it.
+
+        What vaekit wrote goes (config.json, metrics, temporary files, the lock file), and the
+        folder too if this run made it; a folder that was there before stays, and so does
+        anything else in it.  A run that holds a checkpoint is never discarded.
+        """
+        if status(self.path) == "run":
+            raise RunDirError(f"{self.path}: holds a checkpoint; a run is discarded only before its first one")
+        self._remove_own_files()
+        _remove_if_empty(self.path / CHECKPOINTS)
+        (self.path / LOCK).unlink(missing_ok=True)
+        self.close()
+        if self.made:
+            _remove_if_empty(self.path)
+
     def _remove_own_files(self) -> None:
         """Delete what vaekit wrote here (a half-made run), by name; leave everything else."""
         for entry in self.path.iterdir():
@@ -240,6 +269,14 @@ class RunDir:
                         shutil.rmtree(sub, ignore_errors=True)
             elif entry.is_file() or entry.is_symlink():
                 entry.unlink()
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        if folder.is_dir() and not folder.is_symlink():
+            folder.rmdir()
+    except OSError:   # not empty: something vaekit did not write is there, and stays
+        pass
 
 
 def _lock(path: Path) -> RunLock:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import validate
 from ..errors import ConfigError
+from ..fileio import UnsafeFile, read_bytes
 from ..models.config import ARCHS, COVARIANCES, LIKELIHOODS, MODEL_KINDS, PRIORS, check_layers, check_prior
 
 OBJECTIVES = ("elbo", "iwae")
@@ -25,6 +26,7 @@ PRECISIONS = ("fp32", "bf16")
 MAX_SEED = 2 ** 63 - 1
 MAX_THREADS = 1024
 DEFAULT_PSEUDO_INPUTS = 500
+TOML_LIMIT = 1 << 20    # bytes of a --config file (a settings file is a few hundred)
 MAX_LOG_PX_K = 10_000   # val log p(x) during training is a progress signal; use `vaekit eval --k` for more
 
 
@@ -221,14 +223,20 @@ def _refuse_unused_data_dir(data: str, data_dir: str | None) -> None:
 
 
 def from_toml(path: str | Path, cls=TrainConfig, table: str = "train") -> dict:
-    """Settings from a TOML file: top-level keys, or a [train] table, named as the flags."""
+    """Settings from a TOML file: top-level keys, or a [train] table, named as the flags.
+
+    Read as run files are (``fileio.read_bytes``): a regular file of at most TOML_LIMIT bytes,
+    so ``/dev/zero`` or a FIFO is an error, not a read without end.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: expected a TOML file, got a directory")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_bytes(path, TOML_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: expected a TOML file, got a directory") from None
+    except UnsafeFile as e:
+        raise ConfigError(str(e)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: not valid TOML ({' '.join(str(e).split())})") from None
     except OSError as e:

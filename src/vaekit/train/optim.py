@@ -11,3 +11,28 @@ def make_optimizer(model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError):  # older PyTorch builds without fused CPU Adam
         return torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
+
+
+def check_state(optimizer: torch.optim.Optimizer) -> None:
+    """ValueError unless every parameter's Adam state (after ``load_state_dict``) fits it.
+
+    ``load_state_dict`` checks the parameter groups, not the moments: a first or second moment
+    of another shape broadcasts silently or fails in the middle of a step, a missing one
+    fails there with a KeyError.
+    """
+    needed = ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if optimizer.defaults.get("amsgrad") else ())
+    for g, group in enumerate(optimizer.param_groups):
+        for i, p in enumerate(group["params"]):
+            state = optimizer.state.get(p)
+            if not state:   # never stepped: Adam makes it at the first step
+                continue
+            missing = [name for name in needed if name not in state]
+            if missing:
+                raise ValueError(f"parameter {i} of group {g} has no {missing[0]}")
+            for name in needed[1:]:
+                moment = state[name]
+                if not isinstance(moment, torch.Tensor) or moment.shape != p.shape or not moment.is_floating_point():
+                    got = tuple(moment.shape) if isinstance(moment, torch.Tensor) else type(moment).__name__
+                    raise ValueError(f"{name} of parameter {i} of group {g} is {got}; expected {tuple(p.shape)}")
+            if not isinstance(state["step"], torch.Tensor) or state["step"].numel() != 1:
+                raise ValueError(f"step of parameter {i} of group {g} is not a single number")

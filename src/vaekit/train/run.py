@@ -23,12 +23,14 @@ from ..errors import CheckpointError, ConfigError, TrainingDiverged
 from ..eval.elbo import elbo_means
 from ..eval.likelihood import log_px
 from ..models import ModelConfig, build_model
-from ..rundir import RunDir, load_checkpoint, read_config, read_metrics, run_config, status
+from ..rundir import (RunDir, damaged_state, load_checkpoint, read_config, read_metrics, run_config,
+                      saved_model_config, status)
+from ..rundir.layout import CONFIG
 from ..threads import cpu_threads, training_threads
 from .config import TrainConfig
 from .limits import check_network
 from .loop import handwritten_step, train_epoch
-from .optim import make_optimizer
+from .optim import check_state, make_optimizer
 
 RESUMABLE = ("epochs", "time_budget", "device", "data_dir", "threads")   # settings that may change on --resume
 
@@ -86,22 +88,52 @@ class Prepared(NamedTuple):
     model_config: object   # a ModelConfig, or a GMMConfig (``gmm_run.prepare_gmm``)
 
 
-def prepare(cfg: TrainConfig) -> Prepared:
+def prepare(cfg: TrainConfig, resume: str | Path | None = None) -> Prepared:
     """Everything a run can fail on before it writes anything: the device, every data file, the
-    model's size against the device's memory, and ``fast_path on`` against the model's structure."""
+    model's size against the device's memory, and ``fast_path on`` against the model's structure.
+
+    ``resume``: the run to be continued; its checkpoint's model (from the weights' header, nothing
+    allocated) must be the one ``cfg`` describes, and is the one built.
+    """
     device = resolve_device(cfg.device)
     if cfg.precision == "bf16":
         check_bf16(device)
+    if cfg.image_size is not None:   # before the images are resized to it: the smallest model it makes
+        check_network(model_config(cfg, (1, cfg.image_size, cfg.image_size)), cfg.batch_size, device,
+                      k=_samples(cfg), image_size_given=True)
     splits = load_splits(cfg)
     if cfg.prior == "vamp" and cfg.pseudo_inputs > len(splits[0]):
         raise ConfigError(f"pseudo_inputs={cfg.pseudo_inputs} is more than the {len(splits[0]):,} training "
                           f"examples of {cfg.data}; expected 1 to {len(splits[0]):,}", setting="pseudo_inputs")
     mcfg = model_config(cfg, splits[0].image_shape)
-    check_network(mcfg, cfg.batch_size, device)
+    if resume is not None and status(Path(resume)) == "run":
+        mcfg = same_model(resume, mcfg, saved_model_config(resume))
+    check_network(mcfg, cfg.batch_size, device, k=_samples(cfg), image_size_given=cfg.image_size is not None)
     if cfg.fast_path == "on":
         with torch.device("meta"):   # the structure, without memory
             handwritten_step(build_model(mcfg), cfg)
     return Prepared(device, splits, mcfg)
+
+
+def _samples(cfg: TrainConfig) -> int:
+    """Codes drawn per example in a training step: k for the IWAE bound, else 1."""
+    return cfg.k if cfg.objective == "iwae" else 1
+
+
+def same_model(run_dir: str | Path, expected, saved):
+    """``saved`` (the checkpoint's model config) if it is ``expected`` (what config.json describes);
+    otherwise a CheckpointError naming what differs: config.json was edited or damaged."""
+    if saved == expected:
+        return saved
+    differ = [f.name for f in fields(expected) if getattr(expected, f.name) != getattr(saved, f.name)]
+    shown = lambda c: ", ".join(f"{n}={_value(getattr(c, n))}" for n in differ)   # noqa: E731
+    raise CheckpointError(f"{Path(run_dir) / CONFIG}: describes a model with {shown(expected)}, but the checkpoint's "
+                          f"model has {shown(saved)}; config.json was changed or damaged (the checkpoint is the "
+                          "run's truth)")
+
+
+def _value(v) -> str:
+    return ",".join(map(str, v)) if isinstance(v, tuple) else str(v)
 
 
 CPUINFO = Path("/proc/cpuinfo")
@@ -152,7 +184,8 @@ def fit(cfg: TrainConfig, out: str | Path | RunDir | None = None, *, resume: boo
     """
     if resume and out is None and distributed.is_main():   # under torchrun only rank 0 holds the run
         raise ValueError("resume needs the run directory to continue (out)")
-    prepared = prepared if prepared is not None else prepare(cfg)
+    resumed = (out.path if isinstance(out, RunDir) else out) if resume else None
+    prepared = prepared if prepared is not None else prepare(cfg, resume=resumed)
     run = out
     if out is not None and not isinstance(out, RunDir):   # under torchrun only rank 0 opens the run
         opened = {}
@@ -192,10 +225,12 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
             config["resumed"] = [*config.get("resumed", []), list(command)]
             config["resumed_world_sizes"] = [*config.get("resumed_world_sizes", []), world]
             if status(run.path) == "run":   # else a half-made run, killed before its first checkpoint: start over
-                saved, state, _ = load_checkpoint(run.path, want_state=True)
+                saved, state, record = load_checkpoint(run.path, want_state=True)
+                same_model(run.path, mcfg, saved.config)
+                loaded = {"model": _cpu(saved.state_dict()), "optimizer": _cpu(state.get("optimizer")),
+                          "generator": state.get("generator"), "epoch": state["epoch"]}
+                restore(model, optimizer, generator, loaded, run.path, record)   # checked here, before any rank trains
                 history = read_metrics(run.path, upto=state["epoch"])
-                loaded = {"model": _cpu(saved.state_dict()), "optimizer": _cpu(state["optimizer"]),
-                          "generator": state["generator"], "epoch": state["epoch"]}
         else:
             config = run_config(cfg.model, mcfg.to_dict(), cfg.to_dict(),
                                 {"name": cfg.data, "image_shape": list(train.image_shape), "n_train": len(train),
@@ -209,9 +244,8 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
     loaded = distributed.on_main(open_run)
     start_epoch = 0
     if loaded is not None:
-        model.load_state_dict(loaded["model"])
-        optimizer.load_state_dict(loaded["optimizer"])
-        generator.set_state(loaded["generator"])
+        if not distributed.is_main():   # rank 0 restored its own in open_run
+            restore(model, optimizer, generator, loaded)
         start_epoch = loaded["epoch"]
     distributed.broadcast_parameters(model)   # identical starting weights on every rank (they are, by seed)
 
@@ -219,7 +253,7 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
     val_x = val.model_input(mcfg.likelihood, device=device)
     # Wall time of the run, counting earlier sessions (their last record's ``elapsed``): the
     # time budget and its schedule run on it.
-    spent = history[-1].get("elapsed", 0.0) if history else 0.0
+    spent = time_spent(history)
     clock = time.monotonic()
     last_epoch = 0.0
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
@@ -227,6 +261,12 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
         if cfg.time_budget is not None:
             elapsed = distributed.broadcast_object(elapsed)   # rank 0's clock: one schedule, one stop for all
             if elapsed + last_epoch > cfg.time_budget:         # the next epoch would overrun the budget
+                if epoch == 1:   # not one epoch trained: nothing to show, so nothing that looks like a run
+                    if run is not None:
+                        run.discard()
+                    raise ConfigError(f"time_budget: {cfg.time_budget:g} s ended before the first epoch could "
+                                      "start; nothing was trained or kept (give the run at least one epoch's time)",
+                                      setting="time_budget")
                 break
         result = train_epoch(model, optimizer, batches, cfg, epoch, generator, progress, elapsed=elapsed)
         record = {"epoch": epoch, "train_loss": result.train_loss, "seconds": result.seconds}
@@ -246,6 +286,45 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
     distributed.agree_checksum(model)   # every rank took the same steps: the same weights, or an error
     model.eval()
     return model, history
+
+
+def restore(model, optimizer, generator, loaded: dict, run_dir=None, record=None) -> None:
+    """A checkpoint's weights, optimizer and random state into ``model``, ``optimizer``, ``generator``.
+
+    A state.pt whose epoch reads but whose optimizer or generator is missing or damaged (another
+    model's optimizer, moments of the wrong shape, a generator state of the wrong size) is a
+    CheckpointError naming the file (``run_dir`` and the pointer ``record``), not the KeyError,
+    ValueError or RuntimeError torch raises, and never a step that fails halfway.
+    """
+    try:
+        model.load_state_dict(loaded["model"])
+        for key, kind in (("optimizer", dict), ("generator", torch.Tensor)):
+            if not isinstance(loaded[key], kind):
+                got = "nothing" if loaded[key] is None else type(loaded[key]).__name__
+                raise TypeError(f"expected {key} to be a {kind.__name__}; got {got}")
+        optimizer.load_state_dict(loaded["optimizer"])
+        check_state(optimizer)
+        generator.set_state(loaded["generator"])
+    except (KeyError, AttributeError, TypeError, ValueError, RuntimeError, IndexError) as e:
+        why = f"no {e.args[0]!r} in its optimizer state" if isinstance(e, KeyError) and e.args else \
+            " ".join(str(e).split())[:200] or type(e).__name__
+        if run_dir is None:
+            raise CheckpointError(f"the training state is damaged ({why})") from None
+        raise damaged_state(run_dir, record, why) from None
+
+
+def time_spent(history: list[dict]) -> float:
+    """Seconds a run has trained so far: the latest ``elapsed`` of its records that is a time.
+
+    The records come from metrics.jsonl, which may be damaged ("elapsed": null, "abc", -5):
+    metrics never block a resume, so such a value is passed over (the clock then continues
+    from an earlier record's, or from 0).
+    """
+    for record in reversed(history):
+        value = record.get("elapsed")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf:
+            return float(value)
+    return 0.0
 
 
 def _cpu(obj):

@@ -13,15 +13,22 @@ Routes (JSON unless said; the README's "Exploring a model in the browser" docume
 
 Every refusal is a 4xx answer ``{"error": "<one line>"}``; the server keeps serving.  Model
 work runs in the thread pool (``run_in_threadpool``), never on the event loop, so a slow
-request (a large-k score) does not hold up the others.
+request (a large-k score) does not hold up the others.  The work of milliseconds or more per
+request, a score's or an interpolation's, runs at most HEAVY_AT_ONCE at a time: with 16 clients
+at once, a decode (the page's live drag, ~1 ms of work) then waits for the CPU behind two such
+requests rather than a dozen (``bench/serve_load.py`` on a busy 2-core machine: decode p95
+about 20 ms instead of 85-90, at the same number of requests a second).  Neighbour searches need no limit: the explorer makes one pass over the index at a
+time, in a thread of its own, for every query waiting.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -33,7 +40,7 @@ from .. import __version__
 from ..errors import VaekitError
 from ..jsonio import strict
 from . import inputs
-from .explorer import DEFAULT_K, MAX_CODES, MAX_K, MAX_STEPS, Explorer, Image
+from .explorer import DEFAULT_K, MAX_ABS_CODE, MAX_CODES, MAX_K, MAX_STEPS, Explorer, Image
 from .images import data_url, from_base64, png_strip, read_upload
 from .inputs import BadInput
 
@@ -42,6 +49,7 @@ MAX_UPLOAD_BYTES = 4 * 1024 * 1024          # an image file, raw or base64-decod
 MAX_JSON_BYTES = 6 * 1024 * 1024            # a JSON body (an upload in base64 is 4/3 of its size)
 DRAIN_LIMIT = 64 * 1024 * 1024              # an oversized body up to this size is read to its end before the 413
 IMAGE_TYPES = ("image/png", "image/jpeg")
+HEAVY_AT_ONCE = 2                           # scores and interpolations computed at once (see the module doc)
 log = logging.getLogger("vaekit.serve")
 
 
@@ -99,6 +107,13 @@ def create_app(explorer: Explorer) -> FastAPI:
     """The app serving ``explorer``'s models; run it with uvicorn (``cli/serve.py``)."""
     app = FastAPI(title="vaekit serve", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     n_models = len(explorer.models)
+    heavy_limiter: list[anyio.CapacityLimiter] = []   # made on the server's event loop, at first use
+
+    async def heavy(fn, *args):
+        """``fn(*args)`` in the thread pool, at most HEAVY_AT_ONCE such calls at a time."""
+        if not heavy_limiter:
+            heavy_limiter.append(anyio.CapacityLimiter(HEAVY_AT_ONCE))
+        return await anyio.to_thread.run_sync(partial(fn, *args), limiter=heavy_limiter[0])
 
     def model_of(value) -> int:
         return inputs.integer("model", 0 if value is None else value, 0, n_models - 1)
@@ -124,7 +139,11 @@ def create_app(explorer: Explorer) -> FastAPI:
 
     @app.exception_handler(VaekitError)
     async def refused(request: Request, e: VaekitError):
-        return _error(getattr(e, "status", 400), str(e))
+        status = getattr(e, "status", 400)
+        response = _error(status, str(e))
+        if status in (408, 503):   # the body did not come (guard.py): the rest of it must not be read as a request
+            response.headers["Connection"] = "close"
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, e: HTTPException):
@@ -187,7 +206,7 @@ def create_app(explorer: Explorer) -> FastAPI:
         model = model_of(body.get("model"))
         if "z" not in body:
             raise BadInput("z: missing; expected a list of numbers (one code) or a list of such lists")
-        z, _ = inputs.codes(body["z"], explorer.models[model].latent, MAX_CODES)
+        z, _ = inputs.codes(body["z"], explorer.models[model].latent, MAX_CODES, MAX_ABS_CODE)
         images = await run_in_threadpool(explorer.decode, model, z)
         return _png(png_strip(images), **{"X-Images": str(len(z))})
 
@@ -218,7 +237,7 @@ def create_app(explorer: Explorer) -> FastAPI:
         k = inputs.integer("k", body.get("k", DEFAULT_K), 1, MAX_K)
         seed = inputs.integer("seed", body.get("seed", 0), 0, 2 ** 63 - 1)
         image = image_of({key: body[key] for key in ("index", "image") if key in body})
-        return _json(await run_in_threadpool(explorer.score, model, image, k, seed))
+        return _json(await heavy(explorer.score, model, image, k, seed))
 
     @app.post("/api/interpolate")
     async def interpolate(request: Request):
@@ -228,12 +247,14 @@ def create_app(explorer: Explorer) -> FastAPI:
         for end in ("a", "b"):
             if end not in body:
                 raise BadInput(f"{end}: missing; expected {{\"index\": i}} or {{\"image\": \"<base64>\"}}")
+            if isinstance(body[end], dict):   # an end's unknown fields are refused like the request's own
+                inputs.only_keys(body[end], ("index", "image"), end)
         a, b = image_of(body["a"], "a"), image_of(body["b"], "b")
         steps = inputs.integer("steps", body.get("steps", 10), 2, MAX_STEPS)
         method = inputs.choice("method", body.get("method", "linear"), ("linear", "slerp"))
         code = inputs.choice("code", body.get("code", "mean"), ("mean", "sample"))
         seed = inputs.integer("seed", body.get("seed", 0), 0, 2 ** 63 - 1)
-        images, used = await run_in_threadpool(explorer.interpolate, model, a, b, steps, method, code, seed)
+        images, used = await heavy(explorer.interpolate, model, a, b, steps, method, code, seed)
         return _png(png_strip(images), **{"X-Images": str(steps), "X-Code": used})
 
     @app.post("/api/neighbors")
@@ -244,7 +265,7 @@ def create_app(explorer: Explorer) -> FastAPI:
         if "z" in body:
             if "index" in body or "image" in body:
                 raise BadInput("give one of z (a code), index (a test image) or image (an upload)")
-            z, _ = inputs.codes(body["z"], explorer.models[model].latent, 1)
+            z, _ = inputs.codes(body["z"], explorer.models[model].latent, 1, MAX_ABS_CODE)
             query = await run_in_threadpool(explorer.decode, model, z)
         else:
             query = image_of(body).pixels

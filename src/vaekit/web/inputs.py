@@ -51,11 +51,13 @@ def choice(name: str, value, choices: tuple[str, ...]) -> str:
     return value
 
 
-def codes(value, latent: int, max_codes: int) -> tuple[torch.Tensor, bool]:
+def codes(value, latent: int, max_codes: int, max_abs: float) -> tuple[torch.Tensor, bool]:
     """``z`` as one code [L numbers] or several [[L numbers], ...] -> ((n, L) float32, whether one was given).
 
-    Every entry must be a finite number (NaN and infinities are refused, and so are strings and
-    booleans); at most ``max_codes`` codes, each of exactly ``latent`` numbers.
+    Every entry must be a finite number within ±``max_abs`` (NaN, infinities, strings and
+    booleans are refused, and so are huge finite numbers: 1e308 or a 400-digit integer would
+    overflow float32, or the decoder's activations, into NaN); at most ``max_codes`` codes,
+    each of exactly ``latent`` numbers.
     """
     if not isinstance(value, list) or not value:
         raise BadInput(f"z: expected a list of {latent} numbers, or a list of such lists; got {_kind(value)}")
@@ -72,9 +74,18 @@ def codes(value, latent: int, max_codes: int) -> tuple[torch.Tensor, bool]:
         for j, v in enumerate(row):
             if isinstance(v, bool) or not isinstance(v, Real):
                 raise BadInput(f"{where}[{j}]: expected a number; got {_kind(v)}")
-            if not math.isfinite(v):
+            if isinstance(v, float) and not math.isfinite(v):
                 raise BadInput(f"{where}[{j}]: expected a finite number; got {v}")
+            if not -max_abs <= v <= max_abs:   # exact for ints of any size: no float conversion
+                raise BadInput(f"{where}[{j}]: {_number(v)} is out of range; expected {-max_abs:g} to {max_abs:g}")
     return torch.tensor(rows, dtype=torch.float32), single
+
+
+def _number(v) -> str:
+    """A number for a message: 1e+308, 10001, or "an integer of 401 digits"."""
+    if isinstance(v, Integral) and abs(v) >= 10 ** 16:
+        return f"an integer of {len(str(abs(v)))} digits"
+    return f"{v:g}"
 
 
 def finite_number(name: str, value, low: float, high: float) -> float:
