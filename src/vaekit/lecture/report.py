@@ -10,7 +10,7 @@ The report folder::
     out/index.html          the page (written last, atomically: the old page stays whole until then)
 
 summary.json: ``format``, ``vaekit_version``, ``torch_version``, ``created``, ``settings`` (the
-plan), ``seconds``, and ``sections``: one ``context.Section`` dict each (``id``, ``number``,
+plan, ``lang`` included: every text of the summary is in that language), ``seconds``, and ``sections``: one ``context.Section`` dict each (``id``, ``number``,
 ``title``, ``claim``, ``method``, ``figures``, ``tables``, ``numbers`` = {key: {value, unit,
 label}}, ``conclusion``, ``runs``, ``seconds``).
 """
@@ -91,6 +91,8 @@ def build(plan: Plan, out, listener=None, command: list[str] | None = None,
     (``cache.RunCache``).
     """
     from ..device import resolve_device
+    from ..i18n import _, language
+    from ..viz.figure import language_fonts
     from .cache import RunCache
     from .context import FIGURES, Context
     from .page import write_page
@@ -111,14 +113,16 @@ def build(plan: Plan, out, listener=None, command: list[str] | None = None,
             trained = cache.train_all(plan.runs(), workers=workers)
             _tell(listener, "runs_trained", trained, time.perf_counter() - started, workers)
         done = []
-        for name in sections:
-            if name not in SECTIONS:
-                raise ValueError(f"unknown section {name!r}; expected some of {', '.join(SECTIONS)}")
-            module = importlib.import_module(f".sections.{name}", __package__)
-            _tell(listener, "section_started", module.NUMBER, module.TITLE)
-            section = ctx.finish(module.run(ctx))
-            done.append(section.to_dict())
-            _tell(listener, "section_finished", section)
+        # the sections' texts and figures in the page's language (the runs are the same in every language)
+        with language(plan.lang), language_fonts(plan.lang):
+            for name in sections:
+                if name not in SECTIONS:
+                    raise ValueError(f"unknown section {name!r}; expected some of {', '.join(SECTIONS)}")
+                module = importlib.import_module(f".sections.{name}", __package__)
+                _tell(listener, "section_started", module.NUMBER, _(module.TITLE))
+                section = ctx.finish(module.run(ctx))
+                done.append(section.to_dict())
+                _tell(listener, "section_finished", section)
         import torch
 
         from .. import __version__
