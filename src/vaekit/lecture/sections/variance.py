@@ -143,7 +143,7 @@ def conclusion(numbers: dict) -> str:
     seeds = ""
     if per_kl and per_no:
         held = sum(1 for a, b in zip(per_no, per_kl) if a is not None and b is not None and a < 0.1 * b)
-        # TRANSLATORS: inserted before the parenthesis "(… of the entries below …)" of the sentence that follows
+        # TRANSLATORS: {seeds} of the sentence below (in English, just before its parenthesis)
         seeds = ngettext(" (means over {n} seed; below a tenth in {held} of {n})",
                          " (means over {n} seeds; below a tenth in {held} of {n})", len(per_kl)).format(
             n=len(per_kl), held=held)
