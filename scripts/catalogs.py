@@ -117,43 +117,61 @@ def fields(text: str) -> list[str]:
     return sorted(set(out))
 
 
-def problems() -> list[str]:
-    """Everything out of step, one line each: the .pot against the code, each .po against the .pot (every
-    message translated, not fuzzy, with the message's placeholders), each .mo against its .po."""
+def template_problems() -> list[str]:
+    """The .pot against the code: a message the code marks that it lacks, or one the code no longer marks."""
     out = []
     code, template = _ids(extract()), _ids(_read(TEMPLATE))
     for missing in sorted(code - template, key=str):
         out.append(f"{TEMPLATE.name}: lacks a message the code marks (run scripts/catalogs.py): {missing!r}")
     for stale in sorted(template - code, key=str):
         out.append(f"{TEMPLATE.name}: holds a message the code no longer marks (run scripts/catalogs.py): {stale!r}")
+    return out
+
+
+def translation_problems(language: str) -> list[str]:
+    """A language's .po against the .pot: every message there, translated (not empty, not fuzzy) with the
+    message's placeholders, and no other."""
+    out = []
+    template = _ids(_read(TEMPLATE))
+    path = po_path(language)
+    catalog = _read(path, language)
+    where = f"{language}/{path.name}"
+    for missing in sorted(template - _ids(catalog), key=str):
+        out.append(f"{where}: lacks the message (run scripts/catalogs.py): {missing!r}")
+    for stale in sorted(_ids(catalog) - template, key=str):
+        out.append(f"{where}: holds a message the code no longer marks (run scripts/catalogs.py): {stale!r}")
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, (list, tuple)) else (message.id,)
+        strings = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
+        if message.fuzzy:
+            out.append(f"{where}: fuzzy (check it, then remove the flag): {ids[0]!r}")
+        if not all(s and s.strip() for s in strings):
+            out.append(f"{where}: untranslated: {ids[0]!r}")
+            continue
+        want = fields(ids[-1])       # a plural's msgstr[0] serves every n: it takes the plural's fields
+        for s in strings:
+            if fields(s) != want:
+                out.append(f"{where}: placeholders {fields(s)} differ from the message's {want}: {ids[0]!r}")
+    return out
+
+
+def compiled_problems(language: str) -> list[str]:
+    """A language's .mo against its .po: the bytes ``compile`` would write."""
+    mo = po_path(language).with_suffix(".mo")
+    if mo.exists() and mo.read_bytes() == compiled(language):
+        return []
+    return [f"{language}/{mo.name}: not compiled from the current {DOMAIN}.po (run scripts/catalogs.py compile)"]
+
+
+def problems() -> list[str]:
+    """Everything out of step, one line each (the three checks above, for every language)."""
+    out = template_problems()
     if not languages():
         out.append(f"{LOCALE}: no translation (*/LC_MESSAGES/{DOMAIN}.po)")
     for language in languages():
-        path = po_path(language)
-        catalog = _read(path, language)
-        where = f"{language}/{path.name}"
-        for missing in sorted(template - _ids(catalog), key=str):
-            out.append(f"{where}: lacks the message (run scripts/catalogs.py): {missing!r}")
-        for stale in sorted(_ids(catalog) - template, key=str):
-            out.append(f"{where}: holds a message the code no longer marks: {stale!r}")
-        for message in catalog:
-            if not message.id:
-                continue
-            ids = message.id if isinstance(message.id, (list, tuple)) else (message.id,)
-            strings = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
-            if message.fuzzy:
-                out.append(f"{where}: fuzzy (check it, then remove the flag): {ids[0]!r}")
-            if not all(s and s.strip() for s in strings):
-                out.append(f"{where}: untranslated: {ids[0]!r}")
-                continue
-            want = fields(ids[-1])       # a plural's msgstr[0] serves every n: it takes the plural's fields
-            for s in strings:
-                if fields(s) != want:
-                    out.append(f"{where}: placeholders {fields(s)} differ from the message's {want}: {ids[0]!r}")
-        mo = path.with_suffix(".mo")
-        if not mo.exists() or mo.read_bytes() != compiled(language):
-            out.append(f"{language}/{mo.name}: not compiled from the current {path.name} (run scripts/catalogs.py "
-                       "compile)")
+        out += translation_problems(language) + compiled_problems(language)
     return out
 
 
