@@ -24,7 +24,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,10 +157,16 @@ def translation_problems(language: str) -> list[str]:
     return out
 
 
+def _messages(mo: bytes) -> dict:
+    """A compiled catalog's messages, {id: translation}, its header included."""
+    return {m.id if isinstance(m.id, str) else tuple(m.id): m.string for m in read_mo(io.BytesIO(mo))}
+
+
 def compiled_problems(language: str) -> list[str]:
-    """A language's .mo against its .po: the bytes ``compile`` would write."""
+    """A language's .mo against its .po: the messages ``compile`` would write (compared as messages, not
+    bytes, so that another Babel release's byte layout is no difference)."""
     mo = po_path(language).with_suffix(".mo")
-    if mo.exists() and mo.read_bytes() == compiled(language):
+    if mo.exists() and _messages(mo.read_bytes()) == _messages(compiled(language)):
         return []
     return [f"{language}/{mo.name}: not compiled from the current {DOMAIN}.po (run scripts/catalogs.py compile)"]
 
