@@ -3,6 +3,8 @@
     >>> report = check_page(out / "index.html", screenshot_dir=tmp / "shots")
     >>> assert not report["console_errors"] and not report["external_requests"]
     >>> assert not report["broken_images"] and report["images"] > 0
+    >>> report["fonts"]["h1"]        # the fonts that drew the heading: {family: glyphs drawn}
+    {'Noto Sans CJK TC': 6, 'DejaVu Sans': 5}
 
 The browser is launched by ``tests/browsers.py`` (Debian's chromium; without it the test
 skips, or fails on CI).  One launch, one page load: a few seconds.
@@ -38,7 +40,8 @@ def _is_external_address(value: str) -> bool:
     return ":" in head and not head.startswith("data:")
 
 
-def check_page(index_html: Path, screenshot_dir: Path | None = None, *, timeout_s: float = 30.0) -> dict:
+def check_page(index_html: Path, screenshot_dir: Path | None = None, *, timeout_s: float = 30.0,
+               fonts_of: tuple[str, ...] = ("h1",)) -> dict:
     """Load ``index_html`` from file:// in headless chromium and report what a reader would hit.
 
     Returns {"console_errors": [...] (console errors and uncaught page errors),
@@ -46,7 +49,10 @@ def check_page(index_html: Path, screenshot_dir: Path | None = None, *, timeout_
     "failed_requests": [...] (requests that failed, with the reason),
     "external_addresses": [...] (href/src attributes that point off the page's folder),
     "broken_images": [...] (src of each <img> not complete or with naturalWidth 0),
-    "sections": [...] (the ids of the page's section elements, in order), "images": n}.
+    "sections": [...] (the ids of the page's section elements, in order), "images": n,
+    "lang": <html lang>, "h1": the heading's text (None without one), "fonts": {selector: {font family:
+    glyphs it drew}} for each selector of ``fonts_of`` (its first match; chromium's own report, so a
+    character no font has shows as a glyph of a fallback font, never silently)}.
     With ``screenshot_dir``, writes ``page.full.png`` (the full page) and ``<id>.png`` for each
     ``section#<id>``.
     """
@@ -68,6 +74,9 @@ def check_page(index_html: Path, screenshot_dir: Path | None = None, *, timeout_
         images = page.eval_on_selector_all("img", _IMAGES_JS)
         sections = page.eval_on_selector_all("section[id]", "els => els.map(e => e.id)")
         addresses = page.eval_on_selector_all("*", _ADDRESSES_JS)
+        lang = page.get_attribute("html", "lang")
+        h1 = page.inner_text("h1") if page.locator("h1").count() else None
+        fonts = {selector: _fonts(page, selector) for selector in fonts_of}
         if screenshot_dir is not None:
             screenshot_dir = Path(screenshot_dir)
             screenshot_dir.mkdir(parents=True, exist_ok=True)
@@ -82,4 +91,23 @@ def check_page(index_html: Path, screenshot_dir: Path | None = None, *, timeout_
         "broken_images": [i["src"] for i in images if not i["ok"]],
         "sections": sections,
         "images": len(images),
+        "lang": lang,
+        "h1": h1,
+        "fonts": fonts,
     }
+
+
+def _fonts(page, selector: str) -> dict[str, int]:
+    """{font family: glyphs} that chromium drew the text of the first ``selector`` match with (DevTools
+    protocol, CSS.getPlatformFontsForNode); {} without a match."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    if not node:
+        return {}
+    out: dict[str, int] = {}
+    for font in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]:
+        out[font["familyName"]] = out.get(font["familyName"], 0) + font["glyphCount"]
+    return out

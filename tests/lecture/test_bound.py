@@ -9,6 +9,8 @@ import torch
 from vaekit.eval.posterior import bounds_by_k, mean_se, refine_q
 from vaekit.lecture.sections import bound
 from vaekit.viz.bound import bounds_vs_k_png, linear_bound_png, training_bound_png
+from vaekit.i18n import language
+from lecture.english import english_words
 from lecture.numbers import as_numbers
 
 
@@ -134,3 +136,13 @@ def test_figures_are_png():
                     "fitted": (-2.8, 0.4)},
               "b": {"bounds": [-3.2, -2.4, -2.3], "gaps": [0.9, 0.1, 0.0], "gap_se": [0.05, 0.01, 0.0]}}
     assert bounds_vs_k_png((1, 10, 100), curves).startswith(b"\x89PNG")
+
+
+def test_conclusion_in_chinese():
+    with language("zh-TW"):
+        text = bound.conclusion(_numbers())
+    assert "訓練結束時，影像 VAE 的 log p(x) 是每張影像 -23.30 nats，L_b 是 -23.70：下界低了 0.40 nats" in text
+    assert "差距「精確值 − L_b」幾乎縮小到零，每點 0.016 ± 0.001 nats（影像 VAE 則是每張影像 0.40 nats）" in text
+    assert "在誤差範圍內，順序「精確值 ≥ 重要性抽樣估計值、重要性抽樣估計值 ≥ L_b、上限 ≥ 精確值」成立。" in text
+    assert "VAE 的差距 log p(x) − L_b 從每張影像 0.33 nats 變成 0.24" in text
+    assert english_words(text) == []

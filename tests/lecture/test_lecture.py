@@ -16,7 +16,7 @@ def test_quick_report_has_every_section_with_figures_numbers_and_a_conclusion(qu
     out, proc, summary = quick_report
     assert summary["format"] == "vaekit-lecture/1"
     assert summary["settings"] == {"data": "digits", "data_dir": None, "quick": True, "seed": 0, "seeds": 1,
-                                   "device": "cpu"}
+                                   "device": "cpu", "lang": "en"}
     assert [s["id"] for s in summary["sections"]] == SECTION_IDS
     assert [s["number"] for s in summary["sections"]] == [1, 2, 3, 4, 5]
     page = (out / "index.html").read_text()
@@ -136,6 +136,8 @@ def test_unwritable_out_is_one_line(tmp_path):
     (["--seed", "-1"], "--seed: expected an integer in [0, 2**63), got -1"),
     (["--device", "tpu"], "argument --device: invalid choice: 'tpu'"),
     (["--data-dir", "/tmp"], "--data-dir='/tmp' would be ignored: digits is shipped inside scikit-learn"),
+    (["--lang", "fr"], "argument --lang: invalid choice: 'fr'"),
+    (["--lang", "zh_TW"], "argument --lang: invalid choice: 'zh_TW'"),
 ])
 def test_bad_flags(tmp_path, args, expected):
     proc = run_lecture(*args, "--out", str(tmp_path / "r"), "--quick")

@@ -11,6 +11,8 @@ from vaekit.lecture.sections import mixture
 from vaekit.models.config import ModelConfig
 from vaekit.models import build_model
 from vaekit.viz.density import Line, density_maps_png, loglik_vs_components_png
+from vaekit.i18n import language
+from lecture.english import english_words
 from lecture.numbers import as_numbers
 
 PNG = b"\x89PNG"
@@ -261,3 +263,13 @@ def test_restart_sentence():
         {"vae_single_ll": 0.73, "vae_restarts": 4, "vae_val_spread": 0.155}.items()})
     assert ("That is the best of 4 random starts per seed, picked on the validation points; a single random start "
             "scores 0.73 (the starts' validation scores differ by 0.155 nats at most") in text
+
+
+def test_conclusion_in_chinese():
+    with language("zh-TW"):
+        text = mixture.conclusion(_numbers(GMM, 1.10, image=((89.3, 5.99), (105.8, 5.62))))
+    assert "混合模型的分數是每點 0.60 (M = 1)、0.85 (M = 4)、1.31 (M = 16)、1.30 (M = 64) nats" in text
+    assert "VAE 的分數介於 M = 4（0.85）與 M = 16（1.31）的混合模型之間：有限混合模型大約需要 16 個成分" in text
+    assert "沒有任何模型超出上限到超過誤差範圍（多於 2 個成對標準誤）的程度，理應如此。" in text
+    assert "VAE 每張影像好了 16.50 nats（0.370 bits/dim），用的是 8 維的編碼，而不是 10 個成分。" in text
+    assert english_words(text) == []

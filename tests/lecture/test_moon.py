@@ -13,6 +13,8 @@ from vaekit.lecture.sections import moon, moon_all_phases
 from vaekit.models.config import ModelConfig
 from vaekit.models import build_model
 from vaekit.viz.codes import Plane, Strip, code_plane_png, mosaic, path_curves_png, path_strips_png
+from vaekit.i18n import language
+from lecture.english import english_words
 from lecture.numbers import as_numbers
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -199,3 +201,15 @@ def test_run_on_untrained_models(tmp_path):
     assert section.conclusion.startswith("Trained on full and half moons only")
     assert section.runs == ["runs/moon-pair-ae", "runs/moon-pair-vae", "runs/moon-pair-ae-s1", "runs/moon-pair-vae-s1",
                             "runs/moon-pair-vae-beta4", "runs/moon-pair-vae-long", "runs/moon-ae", "runs/moon-vae"]
+
+
+def test_pair_conclusion_in_chinese():
+    """The same measures in Traditional Chinese (--lang zh-TW): the numbers formatted as in English, no English."""
+    with language("zh-TW"):
+        text = moon.conclusion(pair_numbers(), 3)
+    assert "VAE 兩個群集之間的編碼比 AE 的更常解碼成月亮（3 個種子中有 3 個如此）：區域中的解碼結果有 70 % 是月亮，AE 則是 60 %" in text
+    assert "VAE 的解碼結果有 85 % 是月亮，AE 則是 79 %（VAE 多出 5 個百分點以上的，3 個種子中有 1 個）" in text
+    assert "但課程說的介於中間的月亮並沒有出現：VAE 路徑上的解碼結果只有 2 %" in text
+    assert "訓練資料包含所有月相時（下面的對照組）：沿著從滿月編碼到弦月編碼的路徑，VAE 的解碼結果比 AE 的更接近真實月亮：平均 RMS 距離 0.070，AE 則是 0.150，AE 遠了 2.1 倍" in text
+    assert "AE 的路徑沒有（倒退 2 步，單步最大 0.30）。" in text
+    assert english_words(text) == [] and ". " not in text

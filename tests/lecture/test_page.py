@@ -27,9 +27,10 @@ def _png(path: Path, size: tuple[int, int], colour: str) -> None:
     img.save(path)
 
 
-def example_summary() -> dict:
-    """A two-section summary in the lecture's format (the numbers are made up)."""
-    return {
+def example_summary(lang: str | None = None) -> dict:
+    """A two-section summary in the lecture's format (the numbers are made up); ``lang``: its settings.lang
+    (None: none, as in a summary from before the page had languages)."""
+    summary = {
         "format": "vaekit-lecture/1", "vaekit_version": "0.1.0", "torch_version": "2.13.0",
         "created": "2025-01-02T03:04:05+00:00",
         "settings": {"data": "digits", "quick": True, "seed": 0, "device": "cpu", "data_dir": None},
@@ -72,11 +73,14 @@ def example_summary() -> dict:
              "seconds": 100.5},
         ],
     }
+    if lang is not None:
+        summary["settings"]["lang"] = lang
+    return summary
 
 
-def write_example(out_dir: Path) -> tuple[dict, Path]:
+def write_example(out_dir: Path, lang: str | None = None) -> tuple[dict, Path]:
     """The example summary's page and figures written into ``out_dir``; returns (summary, index.html)."""
-    summary = example_summary()
+    summary = example_summary(lang)
     _png(out_dir / "figures/moon-path.png", (360, 120), "navy")
     _png(out_dir / "figures/moon-distance.png", (240, 160), "darkred")
     _png(out_dir / "figures/mixture-samples.png", (200, 200), "darkgreen")
@@ -191,3 +195,34 @@ def test_template_ships_with_the_package():
     from importlib.resources import files
 
     assert (files("vaekit.lecture") / "templates" / "report.html.j2").is_file()
+
+
+def test_page_in_chinese_translates_its_own_words_and_keeps_the_summarys(tmp_path):
+    summary, index = write_example(tmp_path, "zh-TW")
+    html = index.read_text(encoding="utf-8")
+    assert '<html lang="zh-Hant-TW">' in html and '"Noto Sans CJK TC"' in html     # the CJK fonts in the stack
+    assert "<title>把 VAE 課程跑一遍</title>" in html and "<h2>目錄</h2>" in html
+    assert '<span class="label">課程說：</span>' in html and '<span class="label">數字說明了什麼：</span>' in html
+    assert "快速模式：是" in html and "種子 0" in html and "共 2 min 03 s" in html
+    assert "<code>m</code>，來自 <code>m, log_var = model.encode(x)</code>" in html
+    # the sections' own texts are the summary's (a report made in Chinese has them in Chinese already)
+    assert "AE vs VAE: the moon" in html and escape(summary["sections"][0]["conclusion"]) in html
+    assert "The lecture:" not in html and "What the numbers show:" not in html and "Contents" not in html
+
+
+def test_a_summary_without_a_language_is_english_and_an_unknown_one_is_named():
+    html = render_page(example_summary())                  # a summary from before the page had languages
+    assert '<html lang="en">' in html and "The VAE lecture, run" in html and "CJK" not in html
+    assert render_page(example_summary("en")) == html
+    with pytest.raises(SummaryError, match="settings.lang must be one of en, zh-TW; got 'fr'"):
+        render_page(example_summary("fr"))
+
+
+def test_the_page_leaves_the_language_as_it_found_it():
+    from vaekit.i18n import current, language
+
+    render_page(example_summary("zh-TW"))
+    assert current() == "en" and format_number(True) == "yes"
+    with language("zh-TW"):
+        render_page(example_summary("en"))
+        assert current() == "zh-TW" and format_number(True) == "是"

@@ -16,6 +16,8 @@ from vaekit.lecture.sections import problems
 from vaekit.models.config import ModelConfig
 from vaekit.models import build_model
 from vaekit.viz.problems import Pairs, distance_hist_png, mean_vs_draws_png, pairs_png
+from vaekit.i18n import language
+from lecture.english import english_words
 from lecture.numbers import as_numbers
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -186,3 +188,12 @@ def test_run_on_an_untrained_model(tmp_path, monkeypatch):
     assert 0 <= section.number_of("near_closer") <= 100
     assert [row[1] for row in section.tables[0]["rows"]] == [40, 40, 64, 64]
     assert section.conclusion
+
+
+def test_conclusion_in_chinese():
+    with language("zh-TW"):
+        text = problems.conclusion(numbers())
+    assert "樣本比資料模糊：平均梯度大小 0.340，資料是 0.420（資料的 81%），拉普拉斯運算的變異數 0.530，資料是 1.050" in text
+    assert "在同樣的編碼上從 p(x|z) 抽樣，分數是 0.570，是平均影像的 1.7 倍" in text
+    assert "樣本離所有訓練影像都比保留的測試影像更遠（RMS 距離中位數 0.160，測試影像是 0.133" in text
+    assert english_words(text) == []

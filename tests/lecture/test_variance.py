@@ -11,6 +11,8 @@ from vaekit.lecture.sections import variance
 from vaekit.models import VAE, ModelConfig
 from vaekit.objectives.elbo import ElboTerms
 from vaekit.viz.variance import penalty_png, samples_pair_png, sigma_hist_png
+from vaekit.i18n import language
+from lecture.english import english_words
 from lecture.numbers import as_numbers
 
 
@@ -115,3 +117,12 @@ def test_figures_are_png():
         .startswith(b"\x89PNG")
     images = torch.rand(16, 1, 8, 8, generator=g)
     assert samples_pair_png(images, images.flip(0), ("left", "right"), rows=4).startswith(b"\x89PNG")
+
+
+def test_conclusion_in_chinese():
+    with language("zh-TW"):
+        text = variance.conclusion(_numbers())
+    assert "沒有 KL 項時，雜訊變異數坍縮了：平均 exp(σ) 是 0.0002，有 KL 項時是 0.36（100% 的項目低於 0.01，有 KL 項時是 0%）。" in text
+    assert "−E log p(x|c) 是每張影像 14.30 nats，有 KL 項時是 19.20；像素均方誤差 0.0700，有 KL 項時是 0.0800。" in text
+    assert "它到先驗分佈的 KL 是每張影像 82.1 nats，有 KL 項時是 4.5" in text and "0.240，有 KL 項時是 0.170" in text
+    assert english_words(text) == [] and "出乎預期" not in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ..i18n import CJK, LANGUAGES
 from ..lecture.plan import DEFAULT_SEEDS, MAX_SEEDS   # the plan's settings (it imports no torch)
 
 DEFAULT_OUT = "report"
@@ -31,6 +32,9 @@ def add_parser(sub, parents):
                    help=f"train each section's main models with N seeds (--seed, --seed + 1, ...) and report the "
                         f"headline measures' mean and spread (default {DEFAULT_SEEDS}; 1 with --quick; at most "
                         f"{MAX_SEEDS})")
+    p.add_argument("--lang", default="en", choices=LANGUAGES,
+                   help="the page's language: en (default) or zh-TW (Traditional Chinese, the language of the "
+                        "lecture notes); the trained runs are shared by both")
     p.set_defaults(func=main)
     return p
 
@@ -103,9 +107,16 @@ class Progress:
             self.bar = None
 
     def section_finished(self, section) -> None:
-        first = section.conclusion.split(". ")[0].rstrip(".")
         print(f"{section.number}. {section.title}: {section.seconds:.1f} s, {self.trained} run(s) trained, "
-              f"{self.reused} reused. {first}.", flush=True)
+              f"{self.reused} reused. {first_sentence(section.conclusion)}", flush=True)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a conclusion, with its full stop (an English "." or a Chinese "。")."""
+    head = text.split(". ")[0]
+    if "。" in head:
+        return head.split("。")[0] + "。"
+    return head.rstrip(".") + "."
 
 
 def main(args) -> int:
@@ -114,7 +125,14 @@ def main(args) -> int:
     from ..rundir import command_line
 
     plan = Plan(data=args.data, data_dir=args.data_dir, quick=args.quick, device=args.device, seed=args.seed,
-                seeds=args.seeds)
+                seeds=args.seeds, lang=args.lang)
+    if plan.lang in CJK:
+        from ..viz.figure import cjk_font
+
+        if cjk_font() is None:
+            print(f"vaekit: warning: no CJK font found for the figures' {plan.lang} labels (install one, "
+                  "e.g. apt-get install fonts-noto-cjk); they are drawn in the default font, which lacks the "
+                  "Chinese characters", file=sys.stderr, flush=True)
     summary = build(plan, args.out, listener=Progress(len(SECTIONS)), command=command_line(args.argv))
     print(f"wrote {args.out}/index.html and summary.json in {summary['seconds']:.0f} s "
           f"(open {args.out}/index.html in a browser)")

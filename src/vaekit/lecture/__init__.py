@@ -7,6 +7,9 @@
     page.py      the page, rendered from summary.json with a Jinja2 template
     report.py    build(plan, out): runs the sections, writes summary.json and index.html
 
+The page's words are gettext messages (``vaekit.i18n``): ``Plan(lang="zh-TW")`` writes it, its
+figures and summary.json in Traditional Chinese, from the same runs.
+
     >>> from vaekit.lecture.plan import Plan
     >>> from vaekit.lecture.report import build
     >>> summary = build(Plan(quick=True), "report")     # report/index.html, report/summary.json

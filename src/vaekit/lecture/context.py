@@ -1,11 +1,14 @@
 """What a section works with: its runs, the device, and where its figures and numbers go.
 
-A section module (``lecture.sections.*``) has ``ID``, ``TITLE``, ``CLAIM``, ``METHOD`` and
+A section module (``lecture.sections.*``) has ``ID``, ``TITLE``, ``CLAIM``, ``method()`` and
 ``run(ctx) -> Section``; it asks ``ctx.train(name)`` for the runs it needs (``plan``),
 computes its numbers with ``vaekit.eval`` functions, draws with ``vaekit.viz`` and hands the
 PNG bytes to ``ctx.figure``.  Figures are stored under their content's hash
 (``figures/<name>.<hash>.png``): writing a new report never touches a file the current page
 shows, so the page can switch atomically at the end (``report.build``).
+
+Every text a section hands over (titles, captions, labels, units, conclusions) is already in the
+report's language: sections translate with ``vaekit.i18n`` while ``report.build`` holds it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import torch
 from .. import atomic
 from ..errors import RunDirError
 from ..fileio import write_error
+from ..i18n import _
 from .cache import RunCache, Trained
 from .plan import Plan, seeded
 
@@ -125,11 +129,12 @@ class Context:
         return torch.Generator(device=self.device).manual_seed(self.plan.seed + offset)
 
     def start(self, module) -> Section:
-        """A new, empty section from a section module's ``ID``, ``NUMBER``, ``TITLE``, ``CLAIM``, ``METHOD``."""
+        """A new, empty section from a section module's ``ID``, ``NUMBER``, ``TITLE``, ``CLAIM`` and ``method()``,
+        in the current language."""
         self._used = []
         self._start = time.perf_counter()
-        return Section(id=module.ID, number=module.NUMBER, title=module.TITLE, claim=module.CLAIM,
-                       method=module.METHOD)
+        return Section(id=module.ID, number=module.NUMBER, title=_(module.TITLE), claim=_(module.CLAIM),
+                       method=module.method())
 
     def finish(self, section: Section) -> Section:
         section.runs = list(dict.fromkeys(self._used))

@@ -3,7 +3,9 @@
 The page is one self-contained HTML file read offline: inline CSS, no script, no font, no
 URL; the figures are referenced by their paths relative to the page (``figures/*.png``).
 The template is ``templates/report.html.j2``; this module checks the summary, formats its
-numbers and writes the file atomically.
+numbers and writes the file atomically.  The page speaks the summary's language
+(``settings.lang``, English when absent): its own words come from ``vaekit.i18n``'s catalog through
+Jinja2's i18n extension, the sections' words are in the summary already.
 
     >>> html = render_page(summary)               # summary: the dict written as summary.json
     >>> write_page(summary, Path("lecture"))      # -> lecture/index.html
@@ -21,6 +23,7 @@ import jinja2
 
 from ..atomic import write_text
 from ..errors import VaekitError
+from ..i18n import CJK, DEFAULT, HTML_LANG, LANGUAGES, _, language, ngettext
 
 FORMAT = "vaekit-lecture/1"
 PAGE_NAME = "index.html"
@@ -50,7 +53,7 @@ class SummaryError(VaekitError):
 def format_number(x) -> str:
     """One number as the page shows it.
 
-    None -> "–"; booleans -> "yes"/"no"; integers as integers; floats with 3 significant
+    None -> "–"; booleans -> "yes"/"no" (in the current language); integers as integers; floats with 3 significant
     digits below 1 in magnitude (0.213, 0.0521), 2 decimals from 1 on (-123.46), and in
     scientific notation below 0.001 or from 10⁶ on (2.50e-05); NaN and infinities by name.
     Anything else (a string) is shown as it is.
@@ -58,7 +61,7 @@ def format_number(x) -> str:
     if x is None:
         return "–"
     if isinstance(x, bool):
-        return "yes" if x else "no"
+        return _("yes") if x else _("no")
     if isinstance(x, numbers.Integral):
         return str(int(x))
     if isinstance(x, numbers.Real):
@@ -120,6 +123,9 @@ def check_summary(summary: dict) -> None:
     if summary["format"] != FORMAT:
         raise SummaryError(f"lecture summary: format must be {FORMAT!r}; got {summary['format']!r}")
     _need(summary["settings"], _SETTINGS_KEYS, "settings")
+    lang = summary["settings"].get("lang", DEFAULT)
+    if lang not in LANGUAGES:
+        raise SummaryError(f"lecture summary: settings.lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
     seen: set[str] = set()
     for i, section in enumerate(_list(summary["sections"], "sections")):
         where = f"sections[{i}]"
@@ -175,6 +181,7 @@ def _check_relative(file, where: str) -> None:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        extensions=["jinja2.ext.i18n"],
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -184,6 +191,8 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = format_number
     env.filters["duration"] = format_duration
     env.filters["paragraphs"] = paragraphs
+    # the current language's (vaekit.i18n.language, set by render_page); newstyle: escaped, %-formatted
+    env.install_gettext_callables(_, ngettext, newstyle=True)
     return env
 
 
@@ -194,8 +203,11 @@ def render_page(summary: dict) -> str:
     the page.
     """
     check_summary(summary)
+    lang = summary["settings"].get("lang", DEFAULT)
     try:
-        return _environment().get_template(TEMPLATE).render(summary=summary)
+        with language(lang):
+            return _environment().get_template(TEMPLATE).render(summary=summary, html_lang=HTML_LANG[lang],
+                                                                 cjk=lang in CJK)
     except jinja2.UndefinedError as e:     # a key the checks above do not cover
         raise SummaryError(f"lecture summary: the page needs a value it lacks: {e.message}") from e
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from .. import validate
 from ..errors import ConfigError
+from ..i18n import LANGUAGES
 from ..train.config import GMMFitConfig, TrainConfig
 
 EMBEDDED = "digits"
@@ -54,8 +55,11 @@ class Plan:
     device: str = "auto"
     seed: int = 0
     seeds: int | None = None     # how many seeds the headline measures use (None: 3, or 1 with quick)
+    lang: str = "en"             # the page's language (vaekit.i18n.LANGUAGES); not a run setting: runs are shared
 
     def __post_init__(self):
+        if self.lang not in LANGUAGES:
+            raise ConfigError(f"lang must be one of {', '.join(LANGUAGES)}; got {self.lang!r}", setting="lang")
         if self.seeds is not None:
             try:
                 validate.integer("seeds", self.seeds, 1, MAX_SEEDS)
@@ -162,7 +166,7 @@ class Plan:
 
     def settings(self) -> dict:
         return {"data": self.data, "data_dir": self.data_dir, "quick": self.quick, "seed": self.seed,
-                "seeds": self.n_seeds, "device": self.device}
+                "seeds": self.n_seeds, "device": self.device, "lang": self.lang}
 
 
 def seeded(name: str, i: int) -> str:

@@ -10,7 +10,7 @@ The report folder::
     out/index.html          the page (written last, atomically: the old page stays whole until then)
 
 summary.json: ``format``, ``vaekit_version``, ``torch_version``, ``created``, ``settings`` (the
-plan), ``seconds``, and ``sections``: one ``context.Section`` dict each (``id``, ``number``,
+plan, ``lang`` included: every text of the summary is in that language), ``seconds``, and ``sections``: one ``context.Section`` dict each (``id``, ``number``,
 ``title``, ``claim``, ``method``, ``figures``, ``tables``, ``numbers`` = {key: {value, unit,
 label}}, ``conclusion``, ``runs``, ``seconds``).
 """
@@ -92,6 +92,8 @@ def build(plan: Plan, out, listener=None, command: list[str] | None = None,
     (``cache.RunCache``).
     """
     from ..device import resolve_device
+    from ..i18n import _, language
+    from ..viz.figure import language_fonts
     from .cache import RunCache
     from .context import FIGURES, MEASURES, Context
     from .page import write_page
@@ -112,7 +114,9 @@ def build(plan: Plan, out, listener=None, command: list[str] | None = None,
             trained = cache.train_all(plan.runs(), workers=workers)
             _tell(listener, "runs_trained", trained, time.perf_counter() - started, workers)
         done = []
-        with cpu_threads(measuring_threads(plan, device)):
+        # the sections' texts and figures in the page's language (the runs are the same in every language),
+        # measured on one thread where the data are small
+        with cpu_threads(measuring_threads(plan, device)), language(plan.lang), language_fonts(plan.lang):
             for name in sections:
                 done.append(_section(ctx, name, listener))
         import torch
@@ -143,10 +147,12 @@ def measuring_threads(plan: Plan, device) -> int | None:
 
 def _section(ctx, name: str, listener) -> dict:
     """Run the section ``name`` (a module of lecture.sections); its part of the summary."""
+    from ..i18n import _
+
     if name not in SECTIONS:
         raise ValueError(f"unknown section {name!r}; expected some of {', '.join(SECTIONS)}")
     module = importlib.import_module(f".sections.{name}", __package__)
-    _tell(listener, "section_started", module.NUMBER, module.TITLE)
+    _tell(listener, "section_started", module.NUMBER, _(module.TITLE))
     section = ctx.finish(module.run(ctx))
     _tell(listener, "section_finished", section)
     return section.to_dict()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import _
 from .figure import new_figure, to_png
 
 def _integer_epochs(ax) -> None:
@@ -40,9 +41,9 @@ def _bound_and_gap():
 
 def _gap_axis(ax) -> None:
     """The bottom panel's labels: epochs (integers) across, gaps in nats up, a grid and the legend."""
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(_("epoch"))
     _integer_epochs(ax)
-    ax.set_ylabel("gap, nats")
+    ax.set_ylabel(_("gap, nats"))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", fontsize=9)
 
@@ -51,16 +52,16 @@ def training_bound_png(epochs, log_px, elbo, title: str = "") -> bytes:
     """Per epoch (sequences of equal length): log p(x) (IS) and L_b above, log p(x) − L_b below."""
     epochs, log_px, elbo = (np.asarray(a, dtype=float) for a in (epochs, log_px, elbo))
     fig, top, bottom = _bound_and_gap()
-    top.plot(epochs, log_px, color="tab:blue", lw=1.8, label="log p(x)  (importance sampled)")
+    top.plot(epochs, log_px, color="tab:blue", lw=1.8, label=_("log p(x)  (importance sampled)"))
     top.plot(epochs, elbo, color="tab:orange", lw=1.8, label="L_b  (ELBO)")
     top.fill_between(epochs, elbo, log_px, color="tab:green", alpha=0.15, lw=0)
     _zoom(top, np.concatenate([log_px, elbo]))
-    top.set_ylabel("nats per image")
-    top.set_title(title or "Validation log p(x) and its lower bound L_b during training")
+    top.set_ylabel(_("nats per image"))
+    top.set_title(title or _("Validation log p(x) and its lower bound L_b during training"))
     top.grid(alpha=0.3)
     top.legend(loc="lower right", fontsize=9)
     bottom.plot(epochs, log_px - elbo, color="tab:green", lw=1.8,
-                label="gap log p(x) − L_b ≈ KL(q(z|x) ‖ P(z|x))")
+                label=_("gap log p(x) − L_b ≈ KL(q(z|x) ‖ P(z|x))"))
     bottom.axhline(0, color="grey", lw=0.8)
     _gap_axis(bottom)
     fig.tight_layout()
@@ -73,17 +74,17 @@ def linear_bound_png(epochs, elbo, log_px_is, log_px_exact, true_log_px: float, 
     epochs, elbo, log_px_is, log_px_exact = (np.asarray(a, dtype=float)
                                              for a in (epochs, elbo, log_px_is, log_px_exact))
     fig, top, bottom = _bound_and_gap()
-    top.axhline(true_log_px, color="black", ls="--", lw=1.2, label="true model's log p(x)  (the ceiling)")
-    top.plot(epochs, log_px_exact, color="tab:blue", lw=2.2, label="exact log p(x) of the learned model")
-    top.plot(epochs, log_px_is, color="tab:purple", lw=1.2, ls="-.", label=f"IS estimate, k = {k}")
+    top.axhline(true_log_px, color="black", ls="--", lw=1.2, label=_("true model's log p(x)  (the ceiling)"))
+    top.plot(epochs, log_px_exact, color="tab:blue", lw=2.2, label=_("exact log p(x) of the learned model"))
+    top.plot(epochs, log_px_is, color="tab:purple", lw=1.2, ls="-.", label=_("IS estimate, k = {k}").format(k=k))
     top.plot(epochs, elbo, color="tab:orange", lw=1.4, label="L_b  (ELBO)")
     _zoom(top, np.concatenate([elbo, log_px_is, log_px_exact, [true_log_px]]), keep=0.8)
-    top.set_ylabel("nats per point")
-    top.set_title("Linear VAE on linear-Gaussian data: L_b, IS and exact log p(x)")
+    top.set_ylabel(_("nats per point"))
+    top.set_title(_("Linear VAE on linear-Gaussian data: L_b, IS and exact log p(x)"))
     top.grid(alpha=0.3)
     top.legend(loc="lower right", fontsize=8.5)
-    bottom.plot(epochs, log_px_exact - elbo, color="tab:green", lw=1.8, label="exact − L_b")
-    bottom.plot(epochs, log_px_exact - log_px_is, color="tab:purple", lw=1.2, ls="-.", label="exact − IS")
+    bottom.plot(epochs, log_px_exact - elbo, color="tab:green", lw=1.8, label=_("exact − L_b"))
+    bottom.plot(epochs, log_px_exact - log_px_is, color="tab:purple", lw=1.2, ls="-.", label=_("exact − IS"))
     bottom.axhline(0, color="grey", lw=0.8)
     gaps = np.concatenate([log_px_exact - elbo, log_px_exact - log_px_is])
     _zoom(bottom, gaps, keep=0.85)
@@ -115,17 +116,17 @@ def bounds_vs_k_png(ks, curves: dict[str, dict], title: str = "") -> bytes:
             right.plot([1], [fitted_gap], marker="*", ms=13, color=colour, mec="black", ls="none")
     if any(c.get("fitted") is not None for c in curves.values()):
         left.plot([], [], marker="*", ms=11, color="lightgrey", mec="black", ls="none",
-                  label="L_b with q fitted per image (decoder fixed)")
+                  label=_("L_b with q fitted per image (decoder fixed)"))
     for ax in (left, right):
         ax.set_xscale("log")
-        ax.set_xlabel("k, importance samples")
+        ax.set_xlabel(_("k, importance samples"))
         ax.grid(alpha=0.3, which="both")
-    left.set_ylabel("L_k, nats per image")
-    left.set_title("L_k (L_1 = L_b; the last k: log p(x))", fontsize=10)
+    left.set_ylabel(_("L_k, nats per image"))
+    left.set_title(_("L_k (L_1 = L_b; the last k: log p(x))"), fontsize=10)
     left.legend(loc="lower right", fontsize=8)
     right.set_yscale("log")
-    right.set_ylabel(f"log p(x) − L_k, nats per image\n(log p(x) ≈ L_{int(ks[-1])})")
-    right.set_title("The gap, ± one standard error (paired)", fontsize=10)
+    right.set_ylabel(_("log p(x) − L_k, nats per image\n(log p(x) ≈ L_{k})").format(k=int(ks[-1])))
+    right.set_title(_("The gap, ± one standard error (paired)"), fontsize=10)
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..i18n import _
 from .figure import new_figure, to_png
 
 GAP_COLOUR = "#d9dde3"   # the gaps between images in a mosaic (light blue-grey, not a pixel value)
@@ -86,13 +87,14 @@ def path_strips_png(strips: list[Strip], title: str) -> bytes:
     axes = fig.subplots(len(strips), 1, squeeze=False)[:, 0]
     for ax, s in zip(axes, strips):
         show(ax, mosaic(torch.stack([s.decodes, s.nearest])))
-        ax.set_yticks([h / 2, 1.5 * h + 1], ["decode", "nearest\ntrue moon"])
+        ax.set_yticks([h / 2, 1.5 * h + 1], [_("decode"), _("nearest\ntrue moon")])
         labels = [f"d {d:.3f}" for d in s.distances.tolist()]
         if s.phases is not None:
             labels = [f"{label}\nφ {p:.2f}" for label, p in zip(labels, s.phases.tolist())]
         ax.set_xticks([j * (w + 1) + w / 2 for j in range(steps)], labels, fontsize=8)
         ax.tick_params(length=0)
-        ax.set_title(f"{s.label}: mean distance to the nearest true moon {s.distances.mean():.3f}", fontsize=10)
+        ax.set_title(_("{model}: mean distance to the nearest true moon {distance:.3f}").format(
+            model=s.label, distance=s.distances.mean()), fontsize=10)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return to_png(fig)
@@ -111,14 +113,14 @@ def path_curves_png(t: torch.Tensor, strips: list[Strip], floor: float | None = 
         if s.phases is not None:
             right.plot(t.tolist(), s.phases.tolist(), style, label=s.label, markersize=4)
     if floor is not None:
-        left.axhline(floor, color="grey", linestyle="--", linewidth=1, label="median real moon")
-    left.set_xlabel("position on the path t (0 full moon's code, 1 half moon's)")
-    left.set_ylabel("RMS distance to nearest true moon\n(pixels in [0, 1])")
+        left.axhline(floor, color="grey", linestyle="--", linewidth=1, label=_("median real moon"))
+    left.set_xlabel(_("position on the path t (0 full moon's code, 1 half moon's)"))
+    left.set_ylabel(_("RMS distance to nearest true moon\n(pixels in [0, 1])"))
     left.set_ylim(bottom=0)
-    left.set_title("Is each decode a moon?", fontsize=10)
-    right.set_xlabel("position on the path t")
-    right.set_ylabel("phase of the nearest true moon\n(0 full, 0.5 half)")
-    right.set_title("Which moon is it?", fontsize=10)
+    left.set_title(_("Is each decode a moon?"), fontsize=10)
+    right.set_xlabel(_("position on the path t"))
+    right.set_ylabel(_("phase of the nearest true moon\n(0 full, 0.5 half)"))
+    right.set_title(_("Which moon is it?"), fontsize=10)
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -141,18 +143,18 @@ def code_plane_png(planes: list[Plane], colour_label: str = "phase") -> bytes:
         show(ax, mosaic(p.decodes.flip(0), gap=0), extent=extent)   # row 0 on top: the largest z₂
         codes = p.codes.cpu()
         dots = ax.scatter(codes[:, 0].tolist(), codes[:, 1].tolist(), c=p.colour.tolist(), s=6, alpha=0.75,
-                          cmap="viridis", vmin=vmin, vmax=vmax, linewidths=0, label="data codes m")
+                          cmap="viridis", vmin=vmin, vmax=vmax, linewidths=0, label=_("data codes m"))
         if p.path is not None:
             ends = p.path.cpu()
             ax.plot(ends[:, 0].tolist(), ends[:, 1].tolist(), "-", color="#ff5a36", linewidth=1.5,
-                    label="path full → half")
+                    label=_("path full → half"))
             ax.plot(ends[0, 0].item(), ends[0, 1].item(), "o", color="#ff5a36", markersize=6)
             ax.plot(ends[1, 0].item(), ends[1, 1].item(), "s", color="#ff5a36", markersize=6)
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
-        ax.set_xlabel("code dimension 1 (z₁)")
-        ax.set_ylabel("code dimension 2 (z₂)")
-        ax.set_title(f"{p.label}: decoded {g}×{g} grid", fontsize=10)
+        ax.set_xlabel(_("code dimension 1 (z₁)"))
+        ax.set_ylabel(_("code dimension 2 (z₂)"))
+        ax.set_title(_("{model}: decoded {g}×{g} grid").format(model=p.label, g=g), fontsize=10)
         ax.legend(fontsize=7, loc="lower right", markerscale=3, framealpha=0.8)
     bar = fig.colorbar(dots, ax=list(axes), fraction=0.03, pad=0.02)
     bar.set_label(colour_label)

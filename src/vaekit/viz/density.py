@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..i18n import _
 from .figure import new_figure, to_png
 
 CMAP = "magma"   # perceptually uniform, dark (0) to bright (high density)
@@ -87,13 +88,14 @@ def density_maps_png(panels: list[tuple[str, object]], extent: tuple[float, floa
 
 
 def loglik_vs_components_png(components: list[int], means: list[float], ses: list[float], lines: list[Line],
-                             title: str = "", ylabel: str = "held-out log-likelihood (nats per example)") -> bytes:
+                             title: str = "", ylabel: str | None = None) -> bytes:
     """Mixture log-likelihood (mean ± 2 s.e.) against the number of components M (log axis), with
-    horizontal reference lines (each with a ±2 s.e. band): another model, the ceiling."""
+    horizontal reference lines (each with a ±2 s.e. band): another model, the ceiling.  ``ylabel``: by default
+    "held-out log-likelihood (nats per example)"."""
     fig = new_figure(6, 3.8, layout="constrained")
     ax = fig.add_subplot()
     ax.errorbar(components, means, yerr=[2 * s for s in ses], fmt="o-", color="tab:blue", capsize=3,
-                label="Gaussian mixture, M components")
+                label=_("Gaussian mixture, M components"))
     for line in lines:
         ax.axhline(line.mean, color=line.color, ls=line.style, lw=1.5, label=line.label)
         ax.axhspan(line.mean - 2 * line.se, line.mean + 2 * line.se, color=line.color, alpha=0.12, lw=0)
@@ -101,8 +103,8 @@ def loglik_vs_components_png(components: list[int], means: list[float], ses: lis
     ax.set_xticks(components)
     ax.set_xticklabels([str(m) for m in components])
     ax.minorticks_off()
-    ax.set_xlabel("number of mixture components M")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(_("number of mixture components M"))
+    ax.set_ylabel(ylabel if ylabel is not None else _("held-out log-likelihood (nats per example)"))
     if title:
         ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3)

@@ -14,7 +14,10 @@ import numpy as np
 import torch
 
 from .codes import show
+from ..i18n import N_, _
 from .figure import new_figure, to_png
+
+LIKELIHOODS = {"bernoulli": N_("Bernoulli"), "gaussian": N_("Gaussian")}   # the decoders, as the figures name them
 
 
 @dataclass
@@ -72,11 +75,11 @@ def distance_hist_png(distances: dict[str, torch.Tensor], train_size: int) -> by
     for (label, v), colour in zip(values.items(), colours):
         median = float(np.median(v))
         ax.hist(v, bins=bins, weights=np.full(len(v), 1 / len(v)), histtype="step", linewidth=1.8,
-                color=colour, label=f"{label} (median {median:.3f})")
+                color=colour, label=_("{label} (median {median:.3f})").format(label=label, median=median))
         ax.axvline(median, color=colour, linestyle="--", linewidth=1)
-    ax.set_xlabel("RMS distance to the nearest training image (pixels in [0, 1])")
-    ax.set_ylabel("fraction of images")
-    ax.set_title(f"Distance to the nearest of the {train_size:,} training images", fontsize=10)
+    ax.set_xlabel(_("RMS distance to the nearest training image (pixels in [0, 1])"))
+    ax.set_ylabel(_("fraction of images"))
+    ax.set_title(_("Distance to the nearest of the {n:,} training images").format(n=train_size), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -102,9 +105,11 @@ def mean_vs_draws_png(means: torch.Tensor, draws: torch.Tensor, likelihood: str)
     ax = fig.subplots()
     show(ax, canvas[..., 0] if c == 1 else canvas)
     ax.set_xticks([w / 2] + [w + sep + j * (w + gap) + w / 2 for j in range(s)],
-                  ["mean\nE[x|z]"] + [f"draw {j + 1}" for j in range(s)], fontsize=8)
+                  [_("mean\nE[x|z]")] + [_("draw {j}").format(j=j + 1) for j in range(s)], fontsize=8)
     ax.set_yticks([i * (h + gap) + h / 2 for i in range(k)], [f"z{i + 1}" for i in range(k)], fontsize=8)
     ax.tick_params(length=0)
-    ax.set_title(f"The mean image vs draws from p(x|z) ({likelihood} decoder), codes z ~ N(0, I)", fontsize=10)
+    decoder = _(LIKELIHOODS[likelihood]) if likelihood in LIKELIHOODS else likelihood
+    ax.set_title(_("The mean image vs draws from p(x|z) ({likelihood} decoder), codes z ~ N(0, I)").format(
+        likelihood=decoder), fontsize=10)
     fig.tight_layout()
     return to_png(fig)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import _
 from .figure import new_figure, to_png
 
 FLOOR = 1e-3    # distances below the ceiling are drawn on a log axis from here (0.001 nats)
@@ -24,7 +25,7 @@ def sweep_png(panels: list[SweepPanel], title: str = "") -> bytes:
     """Nats per point below the true density (log scale, clipped at FLOOR) against parameters (log scale)."""
     fig = new_figure(3.1 * len(panels), 3.6)
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
-    styles = {"full": ("tab:blue", "o", "GMM, full covariance"), "diag": ("tab:green", "s", "GMM, diagonal")}
+    styles = {"full": ("tab:blue", "o", _("GMM, full covariance")), "diag": ("tab:green", "s", _("GMM, diagonal"))}
     for ax, panel in zip(axes, panels):
         for cov, points in panel.mixtures.items():
             color, marker, label = styles[cov]
@@ -35,14 +36,14 @@ def sweep_png(panels: list[SweepPanel], title: str = "") -> bytes:
                 ax.annotate(f"{m}", (p, max(b, FLOOR)), textcoords="offset points", xytext=(3, 3), fontsize=6,
                             color=color)
         ax.plot([p for p, _ in panel.vae], [max(b, FLOOR) for _, b in panel.vae], "*", color="tab:orange", ms=9,
-                label="VAE, 1-D latent (each seed)")
+                label=_("VAE, 1-D latent (each seed)"))
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.minorticks_off()
         ax.set_title(f"D = {panel.dim}", fontsize=10)
-        ax.set_xlabel("parameters")
+        ax.set_xlabel(_("parameters"))
         ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_ylabel("nats per point below the true density")
+    axes[0].set_ylabel(_("nats per point below the true density"))
     axes[0].legend(fontsize=7, loc="upper left")
     if title:
         fig.suptitle(title, fontsize=11)

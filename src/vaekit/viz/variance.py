@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..i18n import _
 from .figure import new_figure, to_png
 from .grids import grid
 
@@ -22,19 +23,19 @@ def penalty_png(low: float = -3.0, high: float = 2.0) -> bytes:
     s = np.linspace(low, high, 400)
     fig = new_figure(6.0, 4.0)
     ax = fig.add_subplot()
-    ax.plot(s, np.exp(s), color="tab:blue", lw=2, label="exp(σ)  (the noise variance)")
+    ax.plot(s, np.exp(s), color="tab:blue", lw=2, label=_("exp(σ)  (the noise variance)"))
     ax.plot(s, 1 + s, color="tab:red", lw=2, label="1 + σ")
-    ax.plot(s, np.exp(s) - (1 + s), color="tab:green", lw=2.5, label="exp(σ) − (1 + σ)  (the penalty)")
+    ax.plot(s, np.exp(s) - (1 + s), color="tab:green", lw=2.5, label=_("exp(σ) − (1 + σ)  (the penalty)"))
     ax.plot([0], [0], "o", color="black", ms=7, zorder=5)
-    ax.annotate("minimum 0 at σ = 0\n(variance exp(σ) = 1)", xy=(0, 0), xytext=(0.35, -1.6),
+    ax.annotate(_("minimum 0 at σ = 0\n(variance exp(σ) = 1)"), xy=(0, 0), xytext=(0.35, -1.6),
                 arrowprops={"arrowstyle": "->", "color": "black"}, fontsize=9)
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(0, color="grey", lw=0.8, ls=":")
     ax.set_xlim(low, high)
     ax.set_ylim(-2.5, min(float(np.exp(high)), 8.0))
-    ax.set_xlabel("σ  (log of the noise variance)")
-    ax.set_ylabel("value")
-    ax.set_title("The variance constraint: the KL term's σ part, per latent dimension")
+    ax.set_xlabel(_("σ  (log of the noise variance)"))
+    ax.set_ylabel(_("value"))
+    ax.set_title(_("The variance constraint: the KL term's σ part, per latent dimension"))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
     fig.tight_layout()
@@ -59,10 +60,10 @@ def sigma_hist_png(log_vars: dict[str, torch.Tensor], bins: int = 60) -> bytes:
         weights = np.full(len(v), 1.0 / len(v))
         ax.hist(v, bins=edges, weights=weights, alpha=0.55, color=colour, label=label,
                 edgecolor=colour, linewidth=0.6)
-    ax.axvline(0, color="black", ls="--", lw=1, label="prior: σ = 0 (variance 1)")
-    ax.set_xlabel("learned σ = log exp(σ)  (log of the noise variance)")
-    ax.set_ylabel("fraction of (test image, dimension) pairs")
-    ax.set_title("Learned σ over test images × latent dimensions")
+    ax.axvline(0, color="black", ls="--", lw=1, label=_("prior: σ = 0 (variance 1)"))
+    ax.set_xlabel(_("learned σ = log exp(σ)  (log of the noise variance)"))
+    ax.set_ylabel(_("fraction of (test image, dimension) pairs"))
+    ax.set_title(_("Learned σ over test images × latent dimensions"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
     fig.tight_layout()

@@ -15,13 +15,14 @@ import sys
 import torch
 
 from ...data import spiral
+from ...i18n import N_, _, sentences
 from ..context import number, seeded_number, table
 from ..plan import IMAGE_COMPONENTS, QUICK_SPIRAL_RESTARTS, SPIRAL_COMPONENTS, SPIRAL_RESTARTS, restart_name
 from . import mixture_sweep as sweep
 
 NUMBER = 3
 ID = "mixture"
-TITLE = "Estimating P(x): the finite mixture and the infinite one"
+TITLE = N_("Estimating P(x): the finite mixture and the infinite one")
 
 SPIRAL_K = 64           # importance samples per point for the VAE's log p(x) (grid and test points); with a
 SPIRAL_K_CHECK = 16     # 1-D code this is plenty, and k = 16 on the test points shows it (the estimate's change)
@@ -32,7 +33,7 @@ IMAGE_K = 500           # importance samples per image for the Gaussian VAE on t
 IMAGE_K_LARGE = 100     # ... on MNIST-sized data (10,000 test images of 784 pixels)
 NOISE = 2.0             # "beyond noise": more than this many standard errors (of a paired difference)
 
-CLAIM = (
+CLAIM = N_(
     "The lecture estimates P(x) with a Gaussian mixture: P(x) = Σ_m P(m) P(x|m), M Gaussians, each with its "
     "own mean μ and covariance Σ, weighted by P(m). A VAE is the same model with infinitely many components: "
     "the code z is drawn from a normal distribution N(0, I) instead of picking one of M, and a network maps "
@@ -41,37 +42,43 @@ CLAIM = (
     "average over held-out data, than the data's true density."
 )
 
-METHOD = (
-    f"Part 1 uses 2-D data whose density vaekit knows: points along a spiral of {spiral.TURNS:g} turns in the unit "
-    f"square, blurred by a Gaussian of standard deviation σ = {spiral.NOISE_STD:g} (vaekit.data.spiral; its density "
-    "is an integral along the spiral, computed by Gauss–Legendre quadrature to about 1e-10 nats, a tested error). Gaussian mixtures with "
-    f"M = {', '.join(map(str, SPIRAL_COMPONENTS))} full-covariance components are fitted by EM, and a VAE with a "
-    "1-D latent and a Gaussian decoder (mean and variance from an MLP of 64-64 units) by the ELBO (its KL term "
-    f"ramped up over the first 10 epochs), on the same {spiral.SPLIT_SIZES['train']:,} training points. The VAE "
-    f"is trained from {SPIRAL_RESTARTS} random starts ({QUICK_SPIRAL_RESTARTS} with --quick) for each seed, and "
-    "the start with the best validation log P(x) is kept (the test points never choose); the first start alone "
-    "is reported too, as what a single random start gives. The "
-    "mixtures' log P(x) is exact; the VAE's is the importance-sampled estimate with "
-    f"k = {SPIRAL_K} samples from q(z|x) (its expectation is a lower bound, rising to log P(x) with k; with a 1-D "
-    f"code a few dozen samples suffice, and the estimate at k = {SPIRAL_K_CHECK} is reported beside it to show how "
-    "much it still moves).\n\n"
-    f"Every density is drawn on one grid of {GRID}×{GRID} cells over the unit square, as a density per unit area "
-    "on one colour scale: the truth, the mixture with the best validation log-likelihood, the VAE's "
-    f"importance-sampled density, and a histogram of {DRAWS:,} draws from the VAE (z ~ N(0, 1), then "
-    f"x ~ P(x|z), not just the decoded mean). Each model is scored on the {spiral.SPLIT_SIZES['test']:,} held-out "
-    "test points in nats per example, beside the true density's own score: the ceiling, since the mean of "
-    "log q(x) − log p(x) over x ~ p is −KL(p‖q) ≤ 0. That difference is also measured point by point, so its "
-    "standard error (of a paired difference) is small enough to tell a model that truly reaches the ceiling from "
-    "noise. Whether the VAE's Gaussians run along the spiral is measured too: its decoded means μ(z) at "
-    f"{CURVE_POINTS} quantiles of its prior form a curve, and the mean distance from the spiral (uniform in t, as "
-    "the data) to the nearest of them is set beside the noise σ.\n\n"
-    + sweep.METHOD +
-    "Part 3 repeats the comparison on the image data with what `vaekit eval` reports on the test split: "
-    f"diagonal-covariance mixtures with M = {', '.join(map(str, IMAGE_COMPONENTS))} against a VAE with a "
-    "Gaussian decoder, both densities of the same dequantised pixels y = (pixel + u)/256, in nats per image and "
-    f"in bits/dim (8-bit convention). The VAE's log P(x) uses k = {IMAGE_K} importance samples on the 8×8 digits "
-    f"(k = {IMAGE_K_LARGE} on MNIST-sized data, to keep the time bounded), all test images."
-)
+def method() -> str:
+    """How the experiment tests the claim (paragraphs; part 2, the sweep, from ``mixture_sweep``)."""
+    return "\n\n".join([
+        _("Part 1 uses 2-D data whose density vaekit knows: points along a spiral of {turns:g} turns in the unit "
+          "square, blurred by a Gaussian of standard deviation σ = {noise:g} (vaekit.data.spiral; its density "
+          "is an integral along the spiral, computed by Gauss–Legendre quadrature to about 1e-10 nats, a tested "
+          "error). Gaussian mixtures with M = {components} full-covariance components are fitted by EM, and a VAE "
+          "with a 1-D latent and a Gaussian decoder (mean and variance from an MLP of 64-64 units) by the ELBO (its "
+          "KL term ramped up over the first 10 epochs), on the same {n_train:,} training points. The VAE "
+          "is trained from {restarts} random starts ({quick_restarts} with --quick) for each seed, and "
+          "the start with the best validation log P(x) is kept (the test points never choose); the first start "
+          "alone is reported too, as what a single random start gives. The "
+          "mixtures' log P(x) is exact; the VAE's is the importance-sampled estimate with "
+          "k = {k} samples from q(z|x) (its expectation is a lower bound, rising to log P(x) with k; with a 1-D "
+          "code a few dozen samples suffice, and the estimate at k = {k_check} is reported beside it to show how "
+          "much it still moves).").format(
+            turns=spiral.TURNS, noise=spiral.NOISE_STD, components=", ".join(map(str, SPIRAL_COMPONENTS)),
+            n_train=spiral.SPLIT_SIZES["train"], restarts=SPIRAL_RESTARTS, quick_restarts=QUICK_SPIRAL_RESTARTS,
+            k=SPIRAL_K, k_check=SPIRAL_K_CHECK),
+        _("Every density is drawn on one grid of {grid}×{grid} cells over the unit square, as a density per unit area "
+          "on one colour scale: the truth, the mixture with the best validation log-likelihood, the VAE's "
+          "importance-sampled density, and a histogram of {draws:,} draws from the VAE (z ~ N(0, 1), then "
+          "x ~ P(x|z), not just the decoded mean). Each model is scored on the {n_test:,} held-out "
+          "test points in nats per example, beside the true density's own score: the ceiling, since the mean of "
+          "log q(x) − log p(x) over x ~ p is −KL(p‖q) ≤ 0. That difference is also measured point by point, so its "
+          "standard error (of a paired difference) is small enough to tell a model that truly reaches the ceiling "
+          "from noise. Whether the VAE's Gaussians run along the spiral is measured too: its decoded means μ(z) at "
+          "{curve_points} quantiles of its prior form a curve, and the mean distance from the spiral (uniform in t, "
+          "as the data) to the nearest of them is set beside the noise σ.").format(
+            grid=GRID, draws=DRAWS, n_test=spiral.SPLIT_SIZES["test"], curve_points=CURVE_POINTS),
+        sweep.method(),
+        _("Part 3 repeats the comparison on the image data with what `vaekit eval` reports on the test split: "
+          "diagonal-covariance mixtures with M = {components} against a VAE with a "
+          "Gaussian decoder, both densities of the same dequantised pixels y = (pixel + u)/256, in nats per image "
+          "and in bits/dim (8-bit convention). The VAE's log P(x) uses k = {k} importance samples on the 8×8 "
+          "digits (k = {k_large} on MNIST-sized data, to keep the time bounded), all test images.").format(
+            components=", ".join(map(str, IMAGE_COMPONENTS)), k=IMAGE_K, k_large=IMAGE_K_LARGE)])
 
 
 def run(ctx):
@@ -150,103 +157,109 @@ def run(ctx):
 
     n = len(test)
     true_ll, true_se = mean_and_se(true_lp)
-    number(section, "test_n", n, "points", "held-out (test) points scored")
-    number(section, "true_ll", true_ll, "nats per example", "true density: held-out mean log p(x) (the ceiling)")
-    number(section, "true_se", true_se, "nats per example", "true density: standard error of that mean")
+    nats, samples = _("nats per example"), _("samples")
+    number(section, "test_n", n, _("points"), _("held-out (test) points scored"))
+    number(section, "true_ll", true_ll, nats, _("true density: held-out mean log p(x) (the ceiling)"))
+    number(section, "true_se", true_se, nats, _("true density: standard error of that mean"))
     for m in SPIRAL_COMPONENTS:
         ll, se = mean_and_se(scores[m])
         gap, gap_se = paired_gap(scores[m], true_lp)
-        number(section, f"gmm{m}_ll", ll, "nats per example", f"GMM, M = {m}: held-out mean log P(x) (exact)")
-        number(section, f"gmm{m}_se", se, "nats per example", f"GMM, M = {m}: standard error of that mean")
-        number(section, f"gmm{m}_gap", gap, "nats per example", f"GMM, M = {m}: mean of log P(x) − log p(x) "
-               "over the test points (≤ 0 in expectation)")
-        number(section, f"gmm{m}_gap_se", gap_se, "nats per example", f"GMM, M = {m}: standard error of that "
-               "paired difference")
-        number(section, f"gmm{m}_val_ll", val_scores[m], "nats per example",
-               f"GMM, M = {m}: validation mean log P(x) (picks the best mixture)")
+        number(section, f"gmm{m}_ll", ll, nats, _("GMM, M = {m}: held-out mean log P(x) (exact)").format(m=m))
+        number(section, f"gmm{m}_se", se, nats, _("GMM, M = {m}: standard error of that mean").format(m=m))
+        number(section, f"gmm{m}_gap", gap, nats, _("GMM, M = {m}: mean of log P(x) − log p(x) "
+                                                    "over the test points (≤ 0 in expectation)").format(m=m))
+        number(section, f"gmm{m}_gap_se", gap_se, nats, _("GMM, M = {m}: standard error of that "
+                                                          "paired difference").format(m=m))
+        number(section, f"gmm{m}_val_ll", val_scores[m], nats,
+               _("GMM, M = {m}: validation mean log P(x) (picks the best mixture)").format(m=m))
     vae_ll, vae_se = mean_and_se(vae_lp)
     vae_gap, vae_gap_se = per_seed[0]["gap"]
-    number(section, "vae_k", SPIRAL_K, "samples", "importance samples per point for the VAE's log P(x)")
-    number(section, "vae_restarts", len(restarts), "random starts", "VAE: random restarts per seed, the best "
-           "on the validation split kept")
-    seeded_number(section, "vae_ll", [mean_and_se(r["lp"])[0] for r in per_seed], "nats per example",
-                  f"VAE (1-D latent), best of {len(restarts)} restarts on validation: held-out mean log P(x), "
-                  f"IS k = {SPIRAL_K}")
-    seeded_number(section, "vae_single_ll", [mean_and_se(r["single_lp"])[0] for r in per_seed], "nats per example",
-                  "VAE (1-D latent), a single random start: held-out mean log P(x)")
-    seeded_number(section, "vae_single_gap", [r["single_gap"][0] for r in per_seed], "nats per example",
-                  "VAE, a single random start: mean of log P(x) − log p(x) over the test points")
-    seeded_number(section, "vae_pick", [r["pick"] for r in per_seed], "restart", "the restart the validation "
-                  "split picked (0 = the single start)")
-    seeded_number(section, "vae_val_spread", [max(r["vals"]) - min(r["vals"]) for r in per_seed], "nats per example",
-                  "VAE: best minus worst restart's validation log P(x)")
-    number(section, "vae_ll_check", vae_lp_check.mean().item(), "nats per example",
-           f"VAE: the same with k = {SPIRAL_K_CHECK} (how far the estimate still moves with k)")
-    number(section, "vae_k_check", SPIRAL_K_CHECK, "samples", "the smaller k of that check")
-    number(section, "vae_se", vae_se, "nats per example", "VAE: standard error of that mean (first seed)")
-    seeded_number(section, "vae_gap", [r["gap"][0] for r in per_seed], "nats per example",
-                  "VAE: mean of log P(x) − log p(x) over the test points (≤ 0 in expectation)")
-    number(section, "vae_gap_se", vae_gap_se, "nats per example", "VAE: standard error of that paired difference "
-           "(first seed)")
-    number(section, "best_gmm", best, "components", "the mixture with the best validation log-likelihood")
-    number(section, "mass_true", grid_mass(true_map, grid), "probability",
-           "true density's mass on the grid (midpoint rule; ≈ 1)")
-    number(section, "mass_gmm", grid_mass(gmm_map, grid), "probability", "best GMM's mass on the grid")
-    number(section, "mass_vae", grid_mass(vae_map, grid), "probability",
-           f"VAE's mass on the grid (IS density, k = {SPIRAL_K}; an unbiased estimate, ≤ 1 up to noise)")
-    number(section, "draws_inside", (hist.sum() * grid.cell_area).item(), "fraction",
-           "fraction of the VAE's draws inside the unit square")
+    number(section, "vae_k", SPIRAL_K, samples, _("importance samples per point for the VAE's log P(x)"))
+    number(section, "vae_restarts", len(restarts), _("random starts"), _("VAE: random restarts per seed, the best "
+                                                                          "on the validation split kept"))
+    seeded_number(section, "vae_ll", [mean_and_se(r["lp"])[0] for r in per_seed], nats,
+                  _("VAE (1-D latent), best of {restarts} restarts on validation: held-out mean log P(x), "
+                    "IS k = {k}").format(restarts=len(restarts), k=SPIRAL_K))
+    seeded_number(section, "vae_single_ll", [mean_and_se(r["single_lp"])[0] for r in per_seed], nats,
+                  _("VAE (1-D latent), a single random start: held-out mean log P(x)"))
+    seeded_number(section, "vae_single_gap", [r["single_gap"][0] for r in per_seed], nats,
+                  _("VAE, a single random start: mean of log P(x) − log p(x) over the test points"))
+    seeded_number(section, "vae_pick", [r["pick"] for r in per_seed], _("restart"), _("the restart the validation "
+                  "split picked (0 = the single start)"))
+    seeded_number(section, "vae_val_spread", [max(r["vals"]) - min(r["vals"]) for r in per_seed], nats,
+                  _("VAE: best minus worst restart's validation log P(x)"))
+    number(section, "vae_ll_check", vae_lp_check.mean().item(), nats,
+           _("VAE: the same with k = {k} (how far the estimate still moves with k)").format(k=SPIRAL_K_CHECK))
+    number(section, "vae_k_check", SPIRAL_K_CHECK, samples, _("the smaller k of that check"))
+    number(section, "vae_se", vae_se, nats, _("VAE: standard error of that mean (first seed)"))
+    seeded_number(section, "vae_gap", [r["gap"][0] for r in per_seed], nats,
+                  _("VAE: mean of log P(x) − log p(x) over the test points (≤ 0 in expectation)"))
+    number(section, "vae_gap_se", vae_gap_se, nats, _("VAE: standard error of that paired difference "
+           "(first seed)"))
+    number(section, "best_gmm", best, _("components"), _("the mixture with the best validation log-likelihood"))
+    number(section, "mass_true", grid_mass(true_map, grid), _("probability"),
+           _("true density's mass on the grid (midpoint rule; ≈ 1)"))
+    number(section, "mass_gmm", grid_mass(gmm_map, grid), _("probability"), _("best GMM's mass on the grid"))
+    number(section, "mass_vae", grid_mass(vae_map, grid), _("probability"),
+           _("VAE's mass on the grid (IS density, k = {k}; an unbiased estimate, ≤ 1 up to noise)").format(k=SPIRAL_K))
+    number(section, "draws_inside", (hist.sum() * grid.cell_area).item(), _("fraction"),
+           _("fraction of the VAE's draws inside the unit square"))
 
-    number(section, "noise_std", spiral.NOISE_STD, "unit-square lengths",
-           "the data's noise: standard deviation of the Gaussian blur about the spiral")
-    seeded_number(section, "vae_coverage", [r["coverage"] for r in per_seed], "unit-square lengths",
-                  f"VAE: mean distance from the spiral (uniform in t) to the nearest of its decoded means μ(z) at "
-                  f"{CURVE_POINTS} prior quantiles of z")
+    number(section, "noise_std", spiral.NOISE_STD, _("unit-square lengths"),
+           _("the data's noise: standard deviation of the Gaussian blur about the spiral"))
+    seeded_number(section, "vae_coverage", [r["coverage"] for r in per_seed], _("unit-square lengths"),
+                  _("VAE: mean distance from the spiral (uniform in t) to the nearest of its decoded means μ(z) at "
+                    "{curve_points} prior quantiles of z").format(curve_points=CURVE_POINTS))
 
     vmax = true_map.exp().max().item()
     curve = spiral.curve(torch.linspace(0, 1, 400, dtype=torch.float64))
-    maps = [("true density p(x)", true_map.exp()),
-            (f"best GMM, M = {best} (exact)", gmm_map.exp()),
-            (f"VAE, importance sampled (k = {SPIRAL_K})", vae_map.exp(), ("decoded mean μ(z)", vae_curve)),
-            (f"VAE: histogram of {DRAWS:,} draws", hist, ("decoded mean μ(z)", vae_curve))]
+    decoded_mean = _("decoded mean μ(z)")
+    maps = [(_("true density p(x)"), true_map.exp()),
+            (_("best GMM, M = {m} (exact)").format(m=best), gmm_map.exp()),
+            (_("VAE, importance sampled (k = {k})").format(k=SPIRAL_K), vae_map.exp(), (decoded_mean, vae_curve)),
+            (_("VAE: histogram of {draws:,} draws").format(draws=DRAWS), hist, (decoded_mean, vae_curve))]
     ctx.figure(section, "mixture-heatmaps",
-               density_maps_png(maps, grid.extent, vmax, "density per unit area (linear scale)",
-                                title="The spiral's density and two models of it", curve=curve),
-               caption=(f"Densities per unit area on a grid of {GRID}×{GRID} cells over the unit square, one linear colour "
-                        f"scale from 0 to the true density's maximum on the grid ({vmax:.1f}); higher values are "
-                        "clipped to the top colour. The dotted line is the spiral the data follow; the cyan line, "
-                        "the VAE's decoded mean μ(z) as z runs through its prior. Top: the true "
-                        f"density and the Gaussian mixture with the best validation score (M = {best}). Bottom: "
-                        f"the VAE's density, log P(x) importance sampled with k = {SPIRAL_K} at each cell centre, "
-                        f"and a histogram of {DRAWS:,} draws z ~ N(0, 1), x ~ P(x|z) from it."),
-               alt=(f"Four heat maps of the unit square: the true spiral density, the best mixture (M = {best}), "
-                    "the VAE's importance-sampled density and a histogram of the VAE's draws."),
+               density_maps_png(maps, grid.extent, vmax, _("density per unit area (linear scale)"),
+                                title=_("The spiral's density and two models of it"), curve=curve),
+               caption=_("Densities per unit area on a grid of {grid}×{grid} cells over the unit square, one linear "
+                         "colour scale from 0 to the true density's maximum on the grid ({vmax:.1f}); higher values "
+                         "are clipped to the top colour. The dotted line is the spiral the data follow; the cyan line, "
+                         "the VAE's decoded mean μ(z) as z runs through its prior. Top: the true "
+                         "density and the Gaussian mixture with the best validation score (M = {best}). Bottom: "
+                         "the VAE's density, log P(x) importance sampled with k = {k} at each cell centre, "
+                         "and a histogram of {draws:,} draws z ~ N(0, 1), x ~ P(x|z) from it.").format(
+                   grid=GRID, vmax=vmax, best=best, k=SPIRAL_K, draws=DRAWS),
+               alt=_("Four heat maps of the unit square: the true spiral density, the best mixture (M = {best}), "
+                     "the VAE's importance-sampled density and a histogram of the VAE's draws.").format(best=best),
                width=820)
 
-    lines = [Line(f"VAE, 1-D latent (IS k = {SPIRAL_K})", vae_ll, vae_se, "tab:orange"),
-             Line("true density (the ceiling)", true_ll, true_se, "black", ":")]
+    vae_label = _("VAE, 1-D latent (IS k = {k})").format(k=SPIRAL_K)
+    lines = [Line(vae_label, vae_ll, vae_se, "tab:orange"),
+             Line(_("true density (the ceiling)"), true_ll, true_se, "black", ":")]
     ctx.figure(section, "mixture-loglik",
                loglik_vs_components_png(list(SPIRAL_COMPONENTS),
                                         [section.number_of(f"gmm{m}_ll") for m in SPIRAL_COMPONENTS],
                                         [section.number_of(f"gmm{m}_se") for m in SPIRAL_COMPONENTS], lines,
-                                        title=f"Held-out log-likelihood on the spiral ({n:,} test points)"),
-               caption=("Held-out mean log-likelihood in nats per point against the number of mixture components "
-                        "(error bars and bands: ±2 standard errors of each mean). The dotted line is the true "
-                        "density's own score, which no model beats on average."),
-               alt="Mixture log-likelihood rising with the number of components, with the VAE's and the true "
-                   "density's scores as horizontal lines.",
+                                        title=_("Held-out log-likelihood on the spiral ({n:,} test points)").format(
+                                            n=n)),
+               caption=_("Held-out mean log-likelihood in nats per point against the number of mixture components "
+                         "(error bars and bands: ±2 standard errors of each mean). The dotted line is the true "
+                         "density's own score, which no model beats on average."),
+               alt=_("Mixture log-likelihood rising with the number of components, with the VAE's and the true "
+                     "density's scores as horizontal lines."),
                width=600)
 
-    table(section, f"Held-out log-likelihood on the spiral, nats per point ({n:,} test points)",
-          ["model", "log P(x), nats per point", "± s.e.", "minus the true density's (paired)", "± s.e."],
-          [["true density (ceiling)", true_ll, true_se, 0.0, None]]
-          + [[f"GMM, M = {m}", section.number_of(f"gmm{m}_ll"), section.number_of(f"gmm{m}_se"),
+    table(section, _("Held-out log-likelihood on the spiral, nats per point ({n:,} test points)").format(n=n),
+          [_("model"), _("log P(x), nats per point"), _("± s.e."), _("minus the true density's (paired)"),
+           _("± s.e.")],
+          [[_("true density (ceiling)"), true_ll, true_se, 0.0, None]]
+          + [[_("GMM, M = {m}").format(m=m), section.number_of(f"gmm{m}_ll"), section.number_of(f"gmm{m}_se"),
               section.number_of(f"gmm{m}_gap"), section.number_of(f"gmm{m}_gap_se")] for m in SPIRAL_COMPONENTS]
-          + [[f"VAE, 1-D latent (IS k = {SPIRAL_K})", vae_ll, vae_se, vae_gap, vae_gap_se]])
+          + [[vae_label, vae_ll, vae_se, vae_gap, vae_gap_se]])
 
     sweep.run_part(ctx, section)
     _images(ctx, section)
-    ctx.explore(section, "the image VAE with a Gaussian decoder", "image-gauss-vae")
+    ctx.explore(section, _("the image VAE with a Gaussian decoder"), "image-gauss-vae")
     section.conclusion = conclusion(section.numbers)
     return section
 
@@ -258,39 +271,35 @@ def _images(ctx, section) -> None:
     k = IMAGE_K_LARGE if ctx.plan.large_images else IMAGE_K
     rows = []
     report = None
+    nats = _("nats per image")
     for m in IMAGE_COMPONENTS:
         name = f"image-gmm-{m}"
         report = ctx.remember("image-eval", [(name, 0)], lambda name=name: evaluate_run(
             ctx.train(name).path, split="test", device=str(ctx.device), seed=ctx.plan.seed))
-        number(section, f"image_gmm{m}_ll", report["log_px"], "nats per image",
-               f"image GMM, M = {m}: test mean log P(x) (exact)")
-        number(section, f"image_gmm{m}_bpd", report["bits_per_dim"], "bits/dim", f"image GMM, M = {m}: bits/dim")
-        rows.append([f"GMM, M = {m} (diagonal)", report["log_px"], report["log_px_se"], report["bits_per_dim"]])
+        number(section, f"image_gmm{m}_ll", report["log_px"], nats,
+               _("image GMM, M = {m}: test mean log P(x) (exact)").format(m=m))
+        number(section, f"image_gmm{m}_bpd", report["bits_per_dim"], "bits/dim",
+               _("image GMM, M = {m}: bits/dim").format(m=m))
+        rows.append([_("GMM, M = {m} (diagonal)").format(m=m), report["log_px"], report["log_px_se"],
+                     report["bits_per_dim"]])
     run = ctx.train("image-gauss-vae")
     vae = ctx.remember("image-eval", [("image-gauss-vae", 0)], lambda: evaluate_run(
         run.path, split="test", k=k, device=str(ctx.device), seed=ctx.plan.seed), k=k)
     dims = math.prod(run.model.config.image_shape)
-    number(section, "image_latent", run.model.latent_dim, "dimensions", "latent dimensions of the image VAE")
-    number(section, "image_k", k, "samples", "importance samples per image for the image VAE's log P(x)")
-    number(section, "image_n", vae["n"], "images", "test images scored")
-    number(section, "image_dims", dims, "pixels", "dimensions D of an image")
-    number(section, "image_vae_ll", vae["log_px"], "nats per image", f"Gaussian VAE: test mean log P(x), IS k = {k}")
-    number(section, "image_vae_se", vae["log_px_se"], "nats per image", "Gaussian VAE: standard error of that mean")
-    number(section, "image_vae_bpd", vae["bits_per_dim"], "bits/dim", "Gaussian VAE: bits/dim")
-    number(section, "image_vae_elbo", vae["elbo"], "nats per image", "Gaussian VAE: test mean ELBO L_b")
-    rows.append([f"VAE, Gaussian decoder (IS k = {k})", vae["log_px"], vae["log_px_se"], vae["bits_per_dim"]])
-    table(section, (f"Test log-likelihood on the image data ({ctx.plan.data}, {vae['n']:,} test images, D = {dims}), "
-                    "from vaekit eval: densities of the dequantised pixels; "
-                    "bits/dim = −(log P(x) − D ln 256)/(D ln 2)"),
-          ["model", "log P(x), nats per image", "± s.e.", "bits/dim"], rows)
-
-
-def _f(x: float) -> str:
-    return f"{x:.2f}"
-
-
-def _side(gap: float) -> str:
-    return "below" if gap <= 0 else "above"
+    number(section, "image_latent", run.model.latent_dim, _("dimensions"), _("latent dimensions of the image VAE"))
+    number(section, "image_k", k, _("samples"), _("importance samples per image for the image VAE's log P(x)"))
+    number(section, "image_n", vae["n"], _("images"), _("test images scored"))
+    number(section, "image_dims", dims, _("pixels"), _("dimensions D of an image"))
+    number(section, "image_vae_ll", vae["log_px"], nats, _("Gaussian VAE: test mean log P(x), IS k = {k}").format(k=k))
+    number(section, "image_vae_se", vae["log_px_se"], nats, _("Gaussian VAE: standard error of that mean"))
+    number(section, "image_vae_bpd", vae["bits_per_dim"], "bits/dim", _("Gaussian VAE: bits/dim"))
+    number(section, "image_vae_elbo", vae["elbo"], nats, _("Gaussian VAE: test mean ELBO L_b"))
+    rows.append([_("VAE, Gaussian decoder (IS k = {k})").format(k=k), vae["log_px"], vae["log_px_se"],
+                 vae["bits_per_dim"]])
+    table(section, _("Test log-likelihood on the image data ({data}, {n:,} test images, D = {dims}), "
+                     "from vaekit eval: densities of the dequantised pixels; "
+                     "bits/dim = −(log P(x) − D ln 256)/(D ln 2)").format(data=ctx.plan.data, n=vae["n"], dims=dims),
+          [_("model"), _("log P(x), nats per image"), _("± s.e."), "bits/dim"], rows)
 
 
 def conclusion(numbers: dict) -> str:
@@ -299,65 +308,80 @@ def conclusion(numbers: dict) -> str:
     ms = sorted(int(g.group(1)) for g in (re.fullmatch(r"gmm(\d+)_ll", key) for key in v) if g)
     gmm = {m: v[f"gmm{m}_ll"] for m in ms}
     k, vae = v["vae_k"], v["vae_ll"]
-    listed = ", ".join(f"{_f(gmm[m])} (M = {m})" for m in ms)
+    # TRANSLATORS: ", " separates the items of a list ("0.52 (M = 1), 0.95 (M = 4), ...")
+    listed = _(", ").join("{ll:.2f} (M = {m})".format(ll=gmm[m], m=m) for m in ms)
     check = v.get("vae_ll_check")
-    moved = "" if check is None else f"; with k = {v['vae_k_check']}, {check:.3f}"
-    out = [f"On the held-out spiral points the mixtures score {listed} nats per point, the VAE with a 1-D latent "
-           f"{_f(vae)} (importance sampled with k = {k}: {vae:.3f}{moved})."]
+    moved = "" if check is None else _("; with k = {k}, {check:.3f}").format(k=v["vae_k_check"], check=check)
+    out = [_("On the held-out spiral points the mixtures score {listed} nats per point, the VAE with a 1-D latent "
+             "{vae:.2f} (importance sampled with k = {k}: {vae:.3f}{moved}).").format(
+        listed=listed, vae=vae, k=k, moved=moved)]
 
     reached = [m for m in ms if gmm[m] >= vae]    # the mixtures at least as good as the VAE
     if not reached:
-        out.append(f"The VAE beats every mixture tried, even M = {ms[-1]} (by {_f(vae - gmm[ms[-1]])} nats): "
-                   "its one continuous code does what more components than these would take.")
+        out.append(_("The VAE beats every mixture tried, even M = {m} (by {by:.2f} nats): "
+                     "its one continuous code does what more components than these would take.").format(
+            m=ms[-1], by=vae - gmm[ms[-1]]))
     elif reached[0] == ms[0]:
-        out.append(f"Unexpectedly, even the smallest mixture, M = {ms[0]}, scores at least as well as the VAE "
-                   f"({_f(gmm[ms[0]])} vs {_f(vae)}): the VAE has not learned the spiral (too little training, "
-                   "or a code it does not use).")
+        out.append(_("Unexpectedly, even the smallest mixture, M = {m}, scores at least as well as the VAE "
+                     "({gmm:.2f} vs {vae:.2f}): the VAE has not learned the spiral (too little training, "
+                     "or a code it does not use).").format(m=ms[0], gmm=gmm[ms[0]], vae=vae))
     else:
         m_match = reached[0]                                  # the fewest components that reach the VAE
         m_under = max(m for m in ms if m < m_match)           # every smaller mixture is below it
-        out.append(f"The VAE lies between the mixtures with M = {m_under} ({_f(gmm[m_under])}) and "
-                   f"M = {m_match} ({_f(gmm[m_match])}): a finite mixture needs about {m_match} components to "
-                   "match one infinite mixture with a 1-D code.")
+        out.append(_("The VAE lies between the mixtures with M = {m_under} ({ll_under:.2f}) and "
+                     "M = {m_match} ({ll_match:.2f}): a finite mixture needs about {m_match} components to "
+                     "match one infinite mixture with a 1-D code.").format(
+            m_under=m_under, ll_under=gmm[m_under], m_match=m_match, ll_match=gmm[m_match]))
 
     if "vae_coverage" in v:
         dist, noise = v["vae_coverage"], v["noise_std"]
         if dist > 2 * noise:
-            out.append(f"The VAE's decoded means μ(z) do not run along the spiral: a point of the spiral is on "
-                       f"average {dist:.3f} from the nearest of them, more than twice the data's noise "
-                       f"σ = {noise:.2f}. Its one-dimensional code has not unrolled the spiral; the decoder's "
-                       "variance covers the arms it misses, which costs likelihood.")
+            out.append(_("The VAE's decoded means μ(z) do not run along the spiral: a point of the spiral is on "
+                         "average {dist:.3f} from the nearest of them, more than twice the data's noise "
+                         "σ = {noise:.2f}.").format(dist=dist, noise=noise))
+            out.append(_("Its one-dimensional code has not unrolled the spiral; the decoder's "
+                         "variance covers the arms it misses, which costs likelihood."))
         else:
-            out.append(f"The VAE's decoded means μ(z) run along the spiral: a point of the spiral is on average "
-                       f"{dist:.3f} from the nearest of them (noise σ = {noise:.2f}), one Gaussian for each point "
-                       "of the curve.")
+            out.append(_("The VAE's decoded means μ(z) run along the spiral: a point of the spiral is on average "
+                         "{dist:.3f} from the nearest of them (noise σ = {noise:.2f}), one Gaussian for each point "
+                         "of the curve.").format(dist=dist, noise=noise))
 
     if "vae_single_ll" in v:
-        out.append(f"That is the best of {v['vae_restarts']} random starts per seed, picked on the validation points; "
-                   f"a single random start scores {_f(v['vae_single_ll'])} (the starts' validation scores differ by "
-                   f"{v['vae_val_spread']:.3f} nats at most, on average over the seeds).")
+        out.append(_("That is the best of {restarts} random starts per seed, picked on the validation points; "
+                     "a single random start scores {single:.2f} (the starts' validation scores differ by "
+                     "{spread:.3f} nats at most, on average over the seeds).").format(
+            restarts=v["vae_restarts"], single=v["vae_single_ll"], spread=v["vae_val_spread"]))
     ceiling, se = v["true_ll"], v["true_se"]
-    models = [(f"the mixture with M = {m}", v[f"gmm{m}_gap"], v[f"gmm{m}_gap_se"]) for m in ms]
-    models.append(("the VAE", v["vae_gap"], v["vae_gap_se"]))
-    best_name, best_gap, best_gap_se = max(models, key=lambda t: t[1])
-    text = (f"The true density scores {_f(ceiling)} ± {_f(se)} nats per point, the ceiling; the closest model, "
-            f"{best_name}, is {abs(best_gap):.3f} nats {_side(best_gap)} it (paired standard error {best_gap_se:.3f})")
-    if best_name != "the VAE":
-        text += f" and the VAE {abs(v['vae_gap']):.3f} nats {_side(v['vae_gap'])} it"
-    out.append(text + ".")
-    over = [(name, gap, gse) for name, gap, gse in models if gap > NOISE * gse]
-    if over:
-        text = "; ".join(f"{name} scores above the true density by {gap:.3f} nats, {gap / gse:.1f} standard errors"
-                         for name, gap, gse in over)
-        out.append(text[0].upper() + text[1:] + ": no model can beat the true density on average, so this is a bug "
-                   "(in the model's or the true density's log-likelihood) or an unlucky test set.")
+    models = [(f"gmm{m}", _("the mixture with M = {m}").format(m=m), v[f"gmm{m}_gap"], v[f"gmm{m}_gap_se"])
+              for m in ms]
+    models.append(("vae", _("the VAE"), v["vae_gap"], v["vae_gap_se"]))
+    best_key, best_name, best_gap, best_gap_se = max(models, key=lambda t: t[2])
+
+    def where(gap: float) -> str:
+        return (_("{gap:.3f} nats below it") if gap <= 0 else _("{gap:.3f} nats above it")).format(gap=abs(gap))
+
+    if best_key == "vae":
+        text = _("The true density scores {ceiling:.2f} ± {se:.2f} nats per point, the ceiling; the closest model, "
+                 "{name}, is {where} (paired standard error {gap_se:.3f}).")
     else:
-        out.append(f"No model exceeds the ceiling beyond noise (more than {NOISE:g} paired standard errors), as it "
-                   "must be.")
+        text = _("The true density scores {ceiling:.2f} ± {se:.2f} nats per point, the ceiling; the closest model, "
+                 "{name}, is {where} (paired standard error {gap_se:.3f}) and the VAE {vae_where}.")
+    out.append(text.format(ceiling=ceiling, se=se, name=best_name, where=where(best_gap), gap_se=best_gap_se,
+                           vae_where=where(v["vae_gap"])))
+    over = [(name, gap, gse) for _key, name, gap, gse in models if gap > NOISE * gse]
+    if over:
+        text = _("; ").join(_("{name} scores above the true density by {gap:.3f} nats, {ses:.1f} standard "
+                              "errors").format(name=name, gap=gap, ses=gap / gse) for name, gap, gse in over)
+        out.append(_("{clauses}: no model can beat the true density on average, so this is a bug "
+                     "(in the model's or the true density's log-likelihood) or an unlucky test set.").format(
+            clauses=text[0].upper() + text[1:]))
+    else:
+        out.append(_("No model exceeds the ceiling beyond noise (more than {noise:g} paired standard errors), as it "
+                     "must be.").format(noise=NOISE))
     mass = v.get("mass_vae")
     if mass is not None and mass > 1.05:
-        out.append(f"The VAE's importance-sampled density integrates to {mass:.2f} over the square, more than 1: "
-                   "a sign its estimate is biased upwards somewhere.")
+        out.append(_("The VAE's importance-sampled density integrates to {mass:.2f} over the square, more than 1: "
+                     "a sign its estimate is biased upwards somewhere.").format(mass=mass))
 
     out.extend(sweep.conclusion(numbers))
     if "image_vae_ll" in v:
@@ -365,18 +389,21 @@ def conclusion(numbers: dict) -> str:
         ivae, ibpd = v["image_vae_ll"], v["image_vae_bpd"]
         best_m = max(ims, key=lambda m: v[f"image_gmm{m}_ll"])
         gll, gbpd = v[f"image_gmm{best_m}_ll"], v[f"image_gmm{best_m}_bpd"]
-        text = (f"On the image data (D = {v['image_dims']}), the Gaussian VAE scores {_f(ivae)} nats per image "
-                f"({ibpd:.3f} bits/dim, k = {v['image_k']}) and the best diagonal mixture, M = {best_m}, {_f(gll)} "
-                f"({gbpd:.3f} bits/dim): ")
         if ivae > gll:
-            text += (f"the VAE is better by {_f(ivae - gll)} nats per image ({gbpd - ibpd:.3f} bits/dim), with a "
-                     f"code of {v['image_latent']} dimensions in place of {best_m} components.")
+            verdict = _("the VAE is better by {by:.2f} nats per image ({bpd:.3f} bits/dim), with a "
+                        "code of {latent} dimensions in place of {m} components.").format(
+                by=ivae - gll, bpd=gbpd - ibpd, latent=v["image_latent"], m=best_m)
         else:
-            text += (f"unexpectedly, the mixture is better by {_f(gll - ivae)} nats per image "
-                     f"({ibpd - gbpd:.3f} bits/dim); this VAE, whose log P(x) is an importance-sampled lower-bound "
-                     "estimate, does not beat a mixture of this size here.")
+            verdict = _("unexpectedly, the mixture is better by {by:.2f} nats per image "
+                        "({bpd:.3f} bits/dim); this VAE, whose log P(x) is an importance-sampled lower-bound "
+                        "estimate, does not beat a mixture of this size here.").format(by=gll - ivae, bpd=ibpd - gbpd)
+        out.append(_("On the image data (D = {dims}), the Gaussian VAE scores {vae:.2f} nats per image "
+                     "({vae_bpd:.3f} bits/dim, k = {k}) and the best diagonal mixture, M = {m}, {gmm:.2f} "
+                     "({gmm_bpd:.3f} bits/dim): {verdict}").format(
+            dims=v["image_dims"], vae=ivae, vae_bpd=ibpd, k=v["image_k"], m=best_m, gmm=gll, gmm_bpd=gbpd,
+            verdict=verdict))
         if best_m != ims[-1]:
-            text += (f" More components do not help: M = {ims[-1]} scores {_f(v[f'image_gmm{ims[-1]}_ll'])} on the "
-                     "test images, the mixture overfitting its training images.")
-        out.append(text)
-    return " ".join(out)
+            out.append(_("More components do not help: M = {m} scores {ll:.2f} on the "
+                         "test images, the mixture overfitting its training images.").format(
+                m=ims[-1], ll=v[f"image_gmm{ims[-1]}_ll"]))
+    return sentences(out)

@@ -17,22 +17,28 @@ from ...data import load
 from ...data.spiral import embedded_log_density
 from ...eval.grid import paired_gap
 from ...eval.likelihood import log_px
+from ...i18n import N_, _, ngettext
 from ...viz.sweep import SweepPanel, sweep_png
 from ..context import number, seeded_number, table
 from ..plan import SWEEP_DIMS, SWEEP_MAX_ITER
 
 SWEEP_K = 64     # importance samples per point for the VAE's log P(x) (a 1-D code: plenty)
-METHOD = (
-    "Part 2 measures the lecture's claim where it matters: the same 1-D spiral, embedded in D = "
-    f"{', '.join(map(str, SWEEP_DIMS))} dimensions by a fixed random orthonormal map, with Gaussian noise of the "
-    "same σ added in every direction, so its true density stays exact (the plane's spiral density times the "
-    "noise of the other D − 2 directions). Mixtures with full and with diagonal covariances, M components each "
-    f"(EM, at most {SWEEP_MAX_ITER} iterations), and the 1-D-latent VAE (the same network and training as above, "
-    f"a single random start, once per seed; IS k = {SWEEP_K}) are fitted on the same training points and scored "
-    "on the held-out ones, each as its mean distance below the true density, in nats per point, beside its "
-    "number of parameters. The expected shape: a finite mixture needs ever more components and parameters as "
-    "D grows, the infinite one does not.\n\n"
-)
+COVARIANCES = {"full": N_("full"), "diag": N_("diag")}   # the mixtures' covariances, as the page names them
+
+
+def method() -> str:
+    """How part 2 measures the claim (one paragraph)."""
+    return _(
+        "Part 2 measures the lecture's claim where it matters: the same 1-D spiral, embedded in D = "
+        "{dims} dimensions by a fixed random orthonormal map, with Gaussian noise of the "
+        "same σ added in every direction, so its true density stays exact (the plane's spiral density times the "
+        "noise of the other D − 2 directions). Mixtures with full and with diagonal covariances, M components each "
+        "(EM, at most {max_iter} iterations), and the 1-D-latent VAE (the same network and training as above, "
+        "a single random start, once per seed; IS k = {k}) are fitted on the same training points and scored "
+        "on the held-out ones, each as its mean distance below the true density, in nats per point, beside its "
+        "number of parameters. The expected shape: a finite mixture needs ever more components and parameters as "
+        "D grows, the infinite one does not.").format(dims=", ".join(map(str, SWEEP_DIMS)), max_iter=SWEEP_MAX_ITER,
+                                                      k=SWEEP_K)
 
 
 def data_name(dim: int) -> str:
@@ -53,11 +59,14 @@ def gmm_parameters(covariance: str, components: int, dim: int) -> int:
 def run_part(ctx, section) -> None:
     panels, rows = [], []
     components = ctx.plan.sweep_components
+    nats = _("nats per example")
+    best_labels = {"full": _("D = {dim}: the best full-covariance mixture's distance below the ceiling (held-out)"),
+                   "diag": _("D = {dim}: the best diag-covariance mixture's distance below the ceiling (held-out)")}
     for dim in SWEEP_DIMS:
         test = load(data_name(dim), "test").model_input("gaussian", device=ctx.device)     # (N, 1, 1, D)
         true_lp = embedded_log_density(test, dim)
-        number(section, f"sweep_d{dim}_ceiling", true_lp.mean(), "nats per example",
-               f"D = {dim}: the true density's held-out mean log p(x) (the ceiling)")
+        number(section, f"sweep_d{dim}_ceiling", true_lp.mean(), nats,
+               _("D = {dim}: the true density's held-out mean log p(x) (the ceiling)").format(dim=dim))
         mixtures = {}
         for cov in ("full", "diag"):
             mixtures[cov] = []
@@ -67,12 +76,13 @@ def run_part(ctx, section) -> None:
                                    lambda name=name: paired_gap(ctx.train(name).model.log_prob(test).double(), true_lp)[0])
                 params = gmm_parameters(cov, m, dim)
                 mixtures[cov].append((params, -gap, m))
-                rows.append([dim, f"GMM, {cov}", m, params, gap])
+                rows.append([dim, _("GMM, {cov}").format(cov=_(COVARIANCES[cov])), m, params, gap])
             best = max(mixtures[cov], key=lambda p: -p[1])
-            number(section, f"sweep_d{dim}_{cov}_below", best[1], "nats per example",
-                   f"D = {dim}: the best {cov}-covariance mixture's distance below the ceiling (held-out)")
-            number(section, f"sweep_d{dim}_{cov}_m", best[2], "components", f"D = {dim}: that mixture's M")
-            number(section, f"sweep_d{dim}_{cov}_params", best[0], "parameters", f"D = {dim}: its parameters")
+            number(section, f"sweep_d{dim}_{cov}_below", best[1], nats, best_labels[cov].format(dim=dim))
+            number(section, f"sweep_d{dim}_{cov}_m", best[2], _("components"),
+                   _("D = {dim}: that mixture's M").format(dim=dim))
+            number(section, f"sweep_d{dim}_{cov}_params", best[0], _("parameters"),
+                   _("D = {dim}: its parameters").format(dim=dim))
         vae_points, below = [], []
         for s in ctx.seeds:
             vae = ctx.train(vae_run(dim), s).model
@@ -81,25 +91,26 @@ def run_part(ctx, section) -> None:
             params = sum(p.numel() for p in vae.parameters())
             vae_points.append((params, -gap))
             below.append(-gap)
-            rows.append([dim, f"VAE, 1-D latent (seed {ctx.plan.seed + s})", None, params, gap])
-        seeded_number(section, f"sweep_d{dim}_vae_below", below, "nats per example",
-                      f"D = {dim}: the VAE's distance below the ceiling (held-out)")
-        number(section, f"sweep_d{dim}_vae_params", vae_points[0][0], "parameters", f"D = {dim}: the VAE's parameters")
+            rows.append([dim, _("VAE, 1-D latent (seed {seed})").format(seed=ctx.plan.seed + s), None, params, gap])
+        seeded_number(section, f"sweep_d{dim}_vae_below", below, nats,
+                      _("D = {dim}: the VAE's distance below the ceiling (held-out)").format(dim=dim))
+        number(section, f"sweep_d{dim}_vae_params", vae_points[0][0], _("parameters"),
+               _("D = {dim}: the VAE's parameters").format(dim=dim))
         panels.append(SweepPanel(dim, mixtures, vae_points))
-    ctx.figure(section, "mixture-sweep", sweep_png(panels, "The spiral in D dimensions: nats per point below the "
-                                                           "true density"),
-               caption=("Each model's held-out mean log-likelihood below the true density's (nats per point, log "
-                        "scale; lower is better, 0.001 is drawn for anything closer), against its number of "
-                        "parameters, for the spiral embedded in D = "
-                        f"{', '.join(map(str, SWEEP_DIMS))} dimensions. Lines: mixtures with M = "
-                        f"{', '.join(map(str, components))} components (labelled), full and diagonal covariance. "
-                        "Stars: the 1-D-latent VAE, one per seed."),
-               alt="Four panels, one per dimension D: distance below the true density against parameters for "
-                   "full and diagonal Gaussian mixtures and the VAE.",
+    ctx.figure(section, "mixture-sweep", sweep_png(panels, _("The spiral in D dimensions: nats per point below the "
+                                                             "true density")),
+               caption=_("Each model's held-out mean log-likelihood below the true density's (nats per point, log "
+                         "scale; lower is better, 0.001 is drawn for anything closer), against its number of "
+                         "parameters, for the spiral embedded in D = {dims} dimensions. Lines: mixtures with M = "
+                         "{components} components (labelled), full and diagonal covariance. "
+                         "Stars: the 1-D-latent VAE, one per seed.").format(
+                   dims=", ".join(map(str, SWEEP_DIMS)), components=", ".join(map(str, components))),
+               alt=_("Four panels, one per dimension D: distance below the true density against parameters for "
+                     "full and diagonal Gaussian mixtures and the VAE."),
                width=900)
-    table(section, "The spiral in D dimensions: held-out log P(x) minus the true density's, nats per point (≤ 0; "
-                   "closer to 0 is better)",
-          ["D", "model", "M", "parameters", "minus the true density's"], rows)
+    table(section, _("The spiral in D dimensions: held-out log P(x) minus the true density's, nats per point (≤ 0; "
+                     "closer to 0 is better)"),
+          ["D", _("model"), "M", _("parameters"), _("minus the true density's")], rows)
 
 
 def conclusion(numbers: dict) -> list[str]:
@@ -114,21 +125,25 @@ def conclusion(numbers: dict) -> list[str]:
         vae = v[f"sweep_d{d}_vae_below"]
         best_cov = min(("full", "diag"), key=lambda c: v[f"sweep_d{d}_{c}_below"])
         mix = v[f"sweep_d{d}_{best_cov}_below"]
-        parts.append(f"D = {d}: the VAE {vae:.2f}, the best mixture ({best_cov}, M = {v[f'sweep_d{d}_{best_cov}_m']}, "
-                     f"{v[f'sweep_d{d}_{best_cov}_params']:,} parameters) {mix:.2f}")
+        parts.append(_("D = {d}: the VAE {vae:.2f}, the best mixture ({cov}, M = {m}, {params:,} parameters) "
+                       "{mix:.2f}").format(d=d, vae=vae, cov=_(COVARIANCES[best_cov]), m=v[f"sweep_d{d}_{best_cov}_m"],
+                                          params=v[f"sweep_d{d}_{best_cov}_params"], mix=mix))
         per = numbers[f"sweep_d{d}_vae_below"].get("seeds") or [vae]
         vae_wins.append(sum(1 for x in per if x is not None and x < mix))
-    out = [f"In D dimensions, nats per point below the true density (mean over {seeds} seed"
-           f"{'s' if seeds != 1 else ''} for the VAE): " + "; ".join(parts) + "."]
+    out = [ngettext("In D dimensions, nats per point below the true density (mean over {n} seed for the VAE): "
+                    "{parts}.",
+                    "In D dimensions, nats per point below the true density (mean over {n} seeds for the VAE): "
+                    "{parts}.", seeds).format(n=seeds, parts=_("; ").join(parts))]
     won = [d for d, w in zip(dims, vae_wins) if w == seeds]
     if len(won) == len(dims):
-        out.append(f"The infinite mixture beats every finite one tried in every D, in {seeds} of {seeds} seeds.")
+        out.append(_("The infinite mixture beats every finite one tried in every D, in {n} of {n} seeds.").format(
+            n=seeds))
     elif won:
-        out.append(f"The VAE beats every mixture tried only for D = {', '.join(map(str, won))} (in all seeds); "
-                   "elsewhere a finite mixture is closer to the truth.")
+        out.append(_("The VAE beats every mixture tried only for D = {dims} (in all seeds); "
+                     "elsewhere a finite mixture is closer to the truth.").format(dims=", ".join(map(str, won))))
     else:
-        out.append("The lecture's expected shape does not appear here: in every D a finite mixture comes closer to "
-                   "the true density than this VAE, which falls further behind as D grows. The VAE's decoded curve "
-                   "does not follow the spiral (above), so in D dimensions its diagonal Gaussians must also cover "
-                   "the spiral's spread in every coordinate the plane tilts into.")
+        out.append(_("The lecture's expected shape does not appear here: in every D a finite mixture comes closer to "
+                     "the true density than this VAE, which falls further behind as D grows."))
+        out.append(_("The VAE's decoded curve does not follow the spiral (above), so in D dimensions its diagonal "
+                     "Gaussians must also cover the spiral's spread in every coordinate the plane tilts into."))
     return out

@@ -15,6 +15,7 @@ import torch
 
 from ...data.moons import PHASE_MAX, SPLIT_SIZES, generate_moons, moon_sweep, render_moons
 from ...eval.nearest import nearest_images
+from ...i18n import _, sentences
 from ...viz.codes import Plane, Strip, code_plane_png, path_curves_png, path_strips_png
 from ..context import number, table
 
@@ -30,43 +31,49 @@ OFF_MOON_QUANTILE = 0.95   # "no moon": farther from every reference than 95 % o
 PHASE_BACK = 0.05      # a step along the path whose nearest phase falls by more than this goes back
 PHASE_JUMP = 0.15      # a step whose nearest phase rises by more than this jumps (equal steps: 0.045)
 TIE = 0.05             # mean distances within 5 % of each other are reported as equal (seed-to-seed spread)
-METHOD = (
-    f"The contrast, with every phase in the data: the same AE and VAE trained on {SPLIT_SIZES['train']:,} "
-    f"generated moon images (28×28; phase uniform on [0, {PHASE_MAX}], where 0 is full, 0.5 half and "
-    f"{PHASE_MAX} a thin crescent; lit value 1; the centre jittered by up to ±5 % of the width in x and y), trained with Adam at lr 2e-3 "
-    f"annealed to 0 (cosine), batches of 64. The generator also draws clean "
-    f"reference moons on a dense sweep ({SWEEP_PHASES} phases × 9 centre offsets), so for any image we "
-    f"can measure how far it is from the nearest true moon (RMS pixel distance, pixels in [0, 1]) and "
-    f"which phase that moon has. "
-    f"(a) We encode a clean full moon and a clean half moon, take the straight line between their codes "
-    f"m and decode {PATH_STEPS} evenly spaced codes on it, for each model (the first seed's runs). (b) We draw {REAL_MOONS} fresh "
-    f"moons (a generator seed none of the splits uses), decode a {GRID}×{GRID} grid spanning their codes' mean ± {SPREAD} "
-    f"standard deviations per dimension in each model's plane (one rule for both: the AE's codes are not "
-    f"on the prior's scale; we also report the grid over the codes' range widened by {MARGIN:.0%}), and overlay those codes m, coloured by the moons' true phase. (c) For every decode we "
-    f"measure the distance to the nearest true moon and average it along the path and over the grid. "
-    f"For scale, the fresh moons themselves, jitter included, are scored the same way; a decode farther "
-    f"from every reference than {OFF_MOON_QUANTILE:.0%} of real moons counts as no moon. Along the path "
-    f"we also follow the phase of the nearest true moon: in-between codes decoding to in-between phases "
-    f"means that phase rises from full to half without going back (no step back by more than "
-    f"{PHASE_BACK}, no jump of more than {PHASE_JUMP} in one step)."
-)
+
+
+def method() -> str:
+    """How the contrast is measured (one paragraph)."""
+    return _(
+        "The contrast, with every phase in the data: the same AE and VAE trained on {n_train:,} "
+        "generated moon images (28×28; phase uniform on [0, {phase_max}], where 0 is full, 0.5 half and "
+        "{phase_max} a thin crescent; lit value 1; the centre jittered by up to ±5 % of the width in x and y), trained "
+        "with Adam at lr 2e-3 annealed to 0 (cosine), batches of 64. The generator also draws clean "
+        "reference moons on a dense sweep ({phases} phases × 9 centre offsets), so for any image we "
+        "can measure how far it is from the nearest true moon (RMS pixel distance, pixels in [0, 1]) and "
+        "which phase that moon has. "
+        "(a) We encode a clean full moon and a clean half moon, take the straight line between their codes "
+        "m and decode {steps} evenly spaced codes on it, for each model (the first seed's runs). (b) We draw {real} "
+        "fresh moons (a generator seed none of the splits uses), decode a {grid}×{grid} grid spanning their codes' "
+        "mean ± {spread} standard deviations per dimension in each model's plane (one rule for both: the AE's codes "
+        "are not on the prior's scale; we also report the grid over the codes' range widened by {margin:.0%}), and "
+        "overlay those codes m, coloured by the moons' true phase. (c) For every decode we "
+        "measure the distance to the nearest true moon and average it along the path and over the grid. "
+        "For scale, the fresh moons themselves, jitter included, are scored the same way; a decode farther "
+        "from every reference than {quantile:.0%} of real moons counts as no moon. Along the path "
+        "we also follow the phase of the nearest true moon: in-between codes decoding to in-between phases "
+        "means that phase rises from full to half without going back (no step back by more than "
+        "{back}, no jump of more than {jump} in one step).").format(
+        n_train=SPLIT_SIZES["train"], phase_max=PHASE_MAX, phases=SWEEP_PHASES, steps=PATH_STEPS, real=REAL_MOONS,
+        grid=GRID, spread=SPREAD, margin=MARGIN, quantile=OFF_MOON_QUANTILE, back=PHASE_BACK, jump=PHASE_JUMP)
 
 
 def run_part(ctx, section) -> None:
     """The all-phases runs' numbers, figures and path table, added to ``section``."""
     models = {"AE": ctx.train("moon-ae").model, "VAE": ctx.train("moon-vae").model}
-    _, size, _ = models["VAE"].config.image_shape
+    size = models["VAE"].config.image_shape[1]
     refs, ref_phases = moon_sweep(size, n_phases=SWEEP_PHASES)
     real, real_phases = generate_moons(REAL_MOONS, FRESH_SEED, size)    # (R, 1, S, S) uint8, (R,)
     ends = render_moons(torch.tensor(ENDS), size).to(ctx.device)       # (2, 1, S, S) full, half
     real_x = real.to(ctx.device).float().div(255)
 
-    floor_d, _ = nearest_images(real, refs)
+    floor_d = nearest_images(real, refs)[0]
     floor, off_moon = floor_d.median().item(), torch.quantile(floor_d, OFF_MOON_QUANTILE).item()
-    number(section, "moon_median", floor, "RMS pixel distance",
-           "a real (fresh, jittered) moon to the nearest reference (median)")
-    number(section, "moon_q95", off_moon, "RMS pixel distance",
-           f"threshold for 'no moon': {OFF_MOON_QUANTILE:.0%} of real moons are closer")
+    number(section, "moon_median", floor, _("RMS pixel distance"),
+           _("a real (fresh, jittered) moon to the nearest reference (median)"))
+    number(section, "moon_q95", off_moon, _("RMS pixel distance"),
+           _("threshold for 'no moon': {quantile:.0%} of real moons are closer").format(quantile=OFF_MOON_QUANTILE))
 
     t = torch.linspace(0, 1, PATH_STEPS)
     strips, planes = [], []
@@ -79,62 +86,67 @@ def run_part(ctx, section) -> None:
             lo, hi = _spread_range(codes)
             grid_x = model.decode(_grid(lo, hi).to(ctx.device)).mean.cpu()
             range_x = model.decode(_grid(*_grid_range(codes)).to(ctx.device)).mean.cpu()
-        d_range, _ = nearest_images(range_x, refs)
+        d_range = nearest_images(range_x, refs)[0]
         d_path, i_path = nearest_images(path_x, refs)
-        d_grid, _ = nearest_images(grid_x, refs)
+        d_grid = nearest_images(grid_x, refs)[0]
         phases = ref_phases[i_path]
         steps = phases.diff()
         key = name.lower()
-        number(section, f"path_{key}", d_path.mean(), "RMS pixel distance",
-               f"{name}: decodes along the path, mean distance to the nearest true moon")
-        number(section, f"grid_{key}", d_grid.mean(), "RMS pixel distance",
-               f"{name}: decodes of the {GRID}×{GRID} code grid, mean distance to the nearest true moon")
-        number(section, f"grid_range_{key}", d_range.mean(), "RMS pixel distance",
-               f"{name}: decodes of a {GRID}×{GRID} grid over the codes' range (+{MARGIN:.0%}), mean distance")
-        number(section, f"path_max_{key}", d_path.max(), "RMS pixel distance",
-               f"{name}: the path decode farthest from any true moon")
+        rms, phase = _("RMS pixel distance"), _("phase")
+        number(section, f"path_{key}", d_path.mean(), rms,
+               _("{model}: decodes along the path, mean distance to the nearest true moon").format(model=name))
+        number(section, f"grid_{key}", d_grid.mean(), rms,
+               _("{model}: decodes of the {grid}×{grid} code grid, mean distance to the nearest true moon").format(
+                   model=name, grid=GRID))
+        number(section, f"grid_range_{key}", d_range.mean(), rms,
+               _("{model}: decodes of a {grid}×{grid} grid over the codes' range (+{margin:.0%}), mean "
+                 "distance").format(model=name, grid=GRID, margin=MARGIN))
+        number(section, f"path_max_{key}", d_path.max(), rms,
+               _("{model}: the path decode farthest from any true moon").format(model=name))
         number(section, f"offmoon_path_{key}", 100 * (d_path > off_moon).float().mean(), "%",
-               f"{name}: path decodes that are no moon")
+               _("{model}: path decodes that are no moon").format(model=name))
         number(section, f"offmoon_grid_{key}", 100 * (d_grid > off_moon).float().mean(), "%",
-               f"{name}: grid decodes that are no moon")
-        number(section, f"phase_first_{key}", phases[0], "phase",
-               f"{name}: nearest true moon's phase at the full moon's code")
-        number(section, f"phase_last_{key}", phases[-1], "phase",
-               f"{name}: nearest true moon's phase at the half moon's code")
-        number(section, f"phase_back_{key}", int((steps < -PHASE_BACK).sum()), "steps",
-               f"{name}: steps along the path where the nearest phase falls by more than {PHASE_BACK}")
-        number(section, f"phase_jump_{key}", steps.max(), "phase",
-               f"{name}: largest rise of the nearest phase in one step")
+               _("{model}: grid decodes that are no moon").format(model=name))
+        number(section, f"phase_first_{key}", phases[0], phase,
+               _("{model}: nearest true moon's phase at the full moon's code").format(model=name))
+        number(section, f"phase_last_{key}", phases[-1], phase,
+               _("{model}: nearest true moon's phase at the half moon's code").format(model=name))
+        number(section, f"phase_back_{key}", int((steps < -PHASE_BACK).sum()), _("steps"),
+               _("{model}: steps along the path where the nearest phase falls by more than {back}").format(
+                   model=name, back=PHASE_BACK))
+        number(section, f"phase_jump_{key}", steps.max(), phase,
+               _("{model}: largest rise of the nearest phase in one step").format(model=name))
         strips.append(Strip(name, path_x, refs[i_path], d_path, phases))
         planes.append(Plane(name, grid_x.view(GRID, GRID, *grid_x.shape[1:]), lo, hi, codes, real_phases,
                             m_ends.cpu()))
-    for what in ("path", "grid"):
+    ratios = {"path": _("AE's mean distance over the VAE's (path)"), "grid": _("AE's mean distance over the VAE's (grid)")}
+    for what, label in ratios.items():
         ratio = section.number_of(f"{what}_ae") / max(section.number_of(f"{what}_vae"), 1e-12)
-        number(section, f"{what}_ratio", ratio, "×", f"AE's mean distance over the VAE's ({what})")
+        number(section, f"{what}_ratio", ratio, "×", label)
 
-    ctx.figure(section, "moon-path", path_strips_png(strips, "Every phase in the data: from the full moon's code m "
-                                                             "to the half moon's"),
-               "Every phase in the training data. Decodes along the straight line from a clean full moon's code to a clean half moon's code, AE "
-               "(top) and VAE (bottom). Under each decode: the nearest true moon of the reference sweep, its "
-               "RMS distance d (pixels in [0, 1]) and its phase φ (0 full, 0.5 half).",
-               "Two strips of moon images decoded along a path in code space, each above the nearest true moon.",
+    ctx.figure(section, "moon-path",
+               path_strips_png(strips, _("Every phase in the data: from the full moon's code m to the half moon's")),
+               _("Every phase in the training data. Decodes along the straight line from a clean full moon's code to "
+                 "a clean half moon's code, AE (top) and VAE (bottom). Under each decode: the nearest true moon of "
+                 "the reference sweep, its RMS distance d (pixels in [0, 1]) and its phase φ (0 full, 0.5 half)."),
+               _("Two strips of moon images decoded along a path in code space, each above the nearest true moon."),
                width=900)
     ctx.figure(section, "moon-path-distance", path_curves_png(t, strips, floor),
-               "Left: distance from each path decode to the nearest true moon; the dashed line is what a real "
-               "(fresh, jittered) moon scores (median). Right: the phase of that nearest moon along the path.",
-               "Two line plots: distance to the nearest true moon and its phase along the path, AE and VAE.",
+               _("Left: distance from each path decode to the nearest true moon; the dashed line is what a real "
+                 "(fresh, jittered) moon scores (median). Right: the phase of that nearest moon along the path."),
+               _("Two line plots: distance to the nearest true moon and its phase along the path, AE and VAE."),
                width=800)
-    ctx.figure(section, "moon-plane", code_plane_png(planes, "phase (0 full, 0.5 half)"),
-               f"Every phase in the training data. Each model's 2-D code plane decoded on a {GRID}×{GRID} grid, with the codes m of {REAL_MOONS} "
-               "fresh moons on top, coloured by their true phase, and the path from the full moon's code "
-               "(circle) to the half moon's (square).",
-               "Two grids of decoded images over the code plane, AE and VAE, with the data's codes as coloured dots.",
+    ctx.figure(section, "moon-plane", code_plane_png(planes, _("phase (0 full, 0.5 half)")),
+               _("Every phase in the training data. Each model's 2-D code plane decoded on a {grid}×{grid} grid, "
+                 "with the codes m of {real} fresh moons on top, coloured by their true phase, and the path from the "
+                 "full moon's code (circle) to the half moon's (square).").format(grid=GRID, real=REAL_MOONS),
+               _("Two grids of decoded images over the code plane, AE and VAE, with the data's codes as coloured dots."),
                width=900)
     rows = [[f"{t[i]:.2f}", strips[0].distances[i].item(), strips[0].phases[i].item(),
              strips[1].distances[i].item(), strips[1].phases[i].item()] for i in range(PATH_STEPS)]
-    table(section, "Every phase in the data: along the path from a full moon's code to a half moon's, the distance "
-                   "to the nearest true moon (RMS, pixels in [0, 1]) and its phase",
-          ["t", "AE distance", "AE phase", "VAE distance", "VAE phase"], rows)
+    table(section, _("Every phase in the data: along the path from a full moon's code to a half moon's, the distance "
+                     "to the nearest true moon (RMS, pixels in [0, 1]) and its phase"),
+          ["t", _("AE distance"), _("AE phase"), _("VAE distance"), _("VAE phase")], rows)
 
 
 def _spread_range(codes: torch.Tensor) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -178,54 +190,67 @@ def conclusion(numbers: dict) -> str:
     out = []
     path = _compare(pv, pa)
     if path == "vae":
-        out.append(f"Along the path from the full moon's code to the half moon's, the VAE's decodes stay closer "
-                   f"to a true moon than the AE's: {pv:.3f} against {pa:.3f} RMS on average, the AE "
-                   f"{pa / max(pv, 1e-12):.1f}× farther (a real, jittered moon scores {real:.3f}).")
+        out.append(_("Along the path from the full moon's code to the half moon's, the VAE's decodes stay closer "
+                     "to a true moon than the AE's: {pv:.3f} against {pa:.3f} RMS on average, the AE "
+                     "{ratio:.1f}× farther (a real, jittered moon scores {real:.3f}).").format(
+            pv=pv, pa=pa, ratio=pa / max(pv, 1e-12), real=real))
     elif path == "ae":
-        out.append(f"Unexpectedly, the AE's path decodes are closer to a true moon than the VAE's: "
-                   f"{pa:.3f} against {pv:.3f} RMS on average (a real, jittered moon scores {real:.3f}).")
+        out.append(_("Unexpectedly, the AE's path decodes are closer to a true moon than the VAE's: "
+                     "{pa:.3f} against {pv:.3f} RMS on average (a real, jittered moon scores {real:.3f}).").format(
+            pa=pa, pv=pv, real=real))
     else:
-        out.append(f"Along the path from the full moon's code to the half moon's, the two models' decodes are "
-                   f"about equally far from a true moon: {pv:.3f} for the VAE against {pa:.3f} for the AE, within "
-                   f"{TIE:.0%} of each other (a real, jittered moon scores {real:.3f}); the lecture's contrast "
-                   f"does not show on this path.")
+        out.append(_("Along the path from the full moon's code to the half moon's, the two models' decodes are "
+                     "about equally far from a true moon: {pv:.3f} for the VAE against {pa:.3f} for the AE, within "
+                     "{tie:.0%} of each other (a real, jittered moon scores {real:.3f}); the lecture's contrast "
+                     "does not show on this path.").format(pv=pv, pa=pa, tie=TIE, real=real))
     oa, ov = v("offmoon_grid_ae"), v("offmoon_grid_vae")
-    where = f"Over the code plane (mean ± {SPREAD} std of each model's codes)"
     grid = _compare(gv, ga)
     if grid == "vae":
-        out.append(f"{where} the VAE's decodes are closer: {gv:.3f} for the VAE against {ga:.3f} for the AE; "
-                   f"{oa:.0f} % of the AE's grid decodes are no moon, {ov:.0f} % of the VAE's.")
+        out.append(_("Over the code plane (mean ± {spread} std of each model's codes) the VAE's decodes are closer: "
+                     "{gv:.3f} for the VAE against {ga:.3f} for the AE; {oa:.0f} % of the AE's grid decodes are no "
+                     "moon, {ov:.0f} % of the VAE's.").format(spread=SPREAD, gv=gv, ga=ga, oa=oa, ov=ov))
     elif grid == "ae":
-        out.append(f"{where} the VAE's decodes are farther from a moon: {gv:.3f} against {ga:.3f} for the AE "
-                   f"({ov:.0f} % vs {oa:.0f} % no moon).")
+        out.append(_("Over the code plane (mean ± {spread} std of each model's codes) the VAE's decodes are farther "
+                     "from a moon: {gv:.3f} against {ga:.3f} for the AE ({ov:.0f} % vs {oa:.0f} % no moon).").format(
+            spread=SPREAD, gv=gv, ga=ga, ov=ov, oa=oa))
     else:
-        out.append(f"{where} the two are about equally far from a moon: {gv:.3f} for the VAE against {ga:.3f} "
-                   f"for the AE ({ov:.0f} % vs {oa:.0f} % no moon).")
+        out.append(_("Over the code plane (mean ± {spread} std of each model's codes) the two are about equally far "
+                     "from a moon: {gv:.3f} for the VAE against {ga:.3f} for the AE ({ov:.0f} % vs {oa:.0f} % no "
+                     "moon).").format(spread=SPREAD, gv=gv, ga=ga, ov=ov, oa=oa))
     if "grid_range_ae" in numbers:
         ra, rv = v("grid_range_ae"), v("grid_range_vae")
-        verdict = {"vae": "the VAE closer", "ae": "the AE closer", "tie": "about equal"}[_compare(rv, ra)]
-        out.append(f"On the grid over the codes' full range the VAE scores {rv:.3f} and the AE {ra:.3f} ({verdict}).")
+        verdict = {"vae": _("the VAE closer"), "ae": _("the AE closer"), "tie": _("about equal")}[_compare(rv, ra)]
+        out.append(_("On the grid over the codes' full range the VAE scores {rv:.3f} and the AE {ra:.3f} "
+                     "({verdict}).").format(rv=rv, ra=ra, verdict=verdict))
     phases = {k: (v(f"phase_first_{k}"), v(f"phase_last_{k}"), v(f"phase_back_{k}"), v(f"phase_jump_{k}"))
               for k in ("ae", "vae")}
-    ordered = {k: back == 0 and jump <= PHASE_JUMP for k, (_, _, back, jump) in phases.items()}
+    ordered = {k: back == 0 and jump <= PHASE_JUMP for k, (_first, _last, back, jump) in phases.items()}
     first, last, back, jump = phases["vae"]
     if ordered["vae"]:
-        out.append(f"The nearest true moon's phase rises along the VAE's path from {first:.2f} to {last:.2f} "
-                   f"without going back (largest step {jump:.2f}): its in-between codes decode to in-between "
-                   f"phases.")
+        out.append(_("The nearest true moon's phase rises along the VAE's path from {first:.2f} to {last:.2f} "
+                     "without going back (largest step {jump:.2f}): its in-between codes decode to in-between "
+                     "phases.").format(first=first, last=last, jump=jump))
     else:
-        out.append(f"The VAE's path does not pass through the phases strictly in order: the nearest moon's phase "
-                   f"goes from {first:.2f} to {last:.2f} with {back} step(s) back and a largest step of {jump:.2f}.")
+        out.append(_("The VAE's path does not pass through the phases strictly in order: the nearest moon's phase "
+                     "goes from {first:.2f} to {last:.2f} with {back} step(s) back and a largest step of "
+                     "{jump:.2f}.").format(first=first, last=last, back=back, jump=jump))
     first, last, back, jump = phases["ae"]
-    too = " too" if ordered["vae"] else ""
     if not ordered["ae"]:
-        out.append(f"The AE's does not ({back} step(s) back, largest step {jump:.2f}).")
+        out.append(_("The AE's does not ({back} step(s) back, largest step {jump:.2f}).").format(back=back, jump=jump))
     elif path == "vae":
-        out.append(f"The AE's nearest phases are in order{too} (largest step {jump:.2f}), but its decodes are "
-                   f"farther from being moons (the worst is {v('path_max_ae'):.3f} from any true moon, the "
-                   f"VAE's worst {v('path_max_vae'):.3f}).")
+        text = (_("The AE's nearest phases are in order too (largest step {jump:.2f}), but its decodes are "
+                  "farther from being moons (the worst is {worst_ae:.3f} from any true moon, the "
+                  "VAE's worst {worst_vae:.3f}).") if ordered["vae"] else
+                _("The AE's nearest phases are in order (largest step {jump:.2f}), but its decodes are "
+                  "farther from being moons (the worst is {worst_ae:.3f} from any true moon, the "
+                  "VAE's worst {worst_vae:.3f})."))
+        out.append(text.format(jump=jump, worst_ae=v("path_max_ae"), worst_vae=v("path_max_vae")))
     else:
-        out.append(f"The AE's nearest phases are in order{too} (largest step {jump:.2f}): on these data, where "
-                   f"the training set holds every phase from full to crescent, the AE's codes are ordered by "
-                   f"phase as well, and this path crosses no gap for the VAE's noise to fill.")
-    return " ".join(out)
+        text = (_("The AE's nearest phases are in order too (largest step {jump:.2f}): on these data, where "
+                  "the training set holds every phase from full to crescent, the AE's codes are ordered by "
+                  "phase as well, and this path crosses no gap for the VAE's noise to fill.") if ordered["vae"] else
+                _("The AE's nearest phases are in order (largest step {jump:.2f}): on these data, where "
+                  "the training set holds every phase from full to crescent, the AE's codes are ordered by "
+                  "phase as well, and this path crosses no gap for the VAE's noise to fill."))
+        out.append(text.format(jump=jump))
+    return sentences(out)

@@ -15,13 +15,14 @@ from ...data import load
 from ...eval.combination import blend_residuals
 from ...eval.nearest import nearest_images
 from ...eval.sharpness import gradient_magnitude, laplacian_variance
+from ...i18n import N_, _, sentences
 from ...viz.problems import Pairs, distance_hist_png, mean_vs_draws_png, pairs_png
 from ..context import number, seeded_number, table
 
 NUMBER = 5
 ID = "problems"
-TITLE = "Problems of VAE: blurry, and copying"
-CLAIM = (
+TITLE = N_("Problems of VAE: blurry, and copying")
+CLAIM = N_(
     "A VAE is trained to make its output as close as possible to the images of the database; it is "
     "never asked to make a new image. So its samples may be no more than the training images again, or "
     "blends (linear combinations) of them. And what it shows for a code z is the mean E[x|z] of a "
@@ -34,32 +35,35 @@ SHOWN = 16             # samples (and test images) shown beside their nearest tr
 CODES, DRAWS = 4, 5    # the mean-vs-draws figure: codes z, and draws x ~ p(x|z) per code
 NEAR = 0.05            # "near-copy": closer to a training image than the closest 5 % of test images are
 BLEND_K = 10           # "linear combinations of the database": blends of this many nearest training images
-METHOD = (
-    f"We take the VAE trained on the image data (the same run as the variance section's 'with KL') and "
-    f"compare three kinds of images, all with pixels in [0, 1]: held-out test images (the first "
-    f"{TEST_IMAGES:,}, or the whole test split when it is smaller; stored pixel / 255), their "
-    f"reconstructions (the mean image decoded from the code m), and as many prior samples (at least "
-    f"{MIN_SAMPLES}: the mean image E[x|z] decoded from z ~ N(0, I), which is what VAE samples usually show)."
-    f"\n\n"
-    f"Blur: two standard sharpness measures per image, averaged over the images: the mean gradient "
-    f"magnitude (forward differences, pixel value per pixel) and the variance of the 4-neighbour "
-    f"Laplacian ((pixel value)²); both are larger for sharper images. We also score one draw x ~ p(x|z) "
-    f"at each sample's code: if the draws are sharp where the means are not, the blur comes from showing "
-    f"the mean of a pixelwise-independent decoder.\n\n"
-    f"Copying: for every sample, test image and reconstruction, the RMS pixel distance to its nearest "
-    f"image in the whole training split (an exhaustive search, chunked). Test images are new images of "
-    f"the same kind: if samples were much closer to the training images than test images are, the model "
-    f"would be copying. Reconstructions are equally blurred but, being of test images, are no copies: "
-    f"they show how much of a difference the blur alone makes. We report the medians, the fraction of "
-    f"samples closer than the median test image (about 50 % for samples that are like test images) and "
-    f"the fraction closer than the closest {NEAR:.0%} of test images (near-copies; about {NEAR:.0%} if "
-    f"none).\n\n"
-    f"Blending: the lecture's own words are that a VAE may produce only linear combinations of the database. "
-    f"For every sample, test image and reconstruction we find its {BLEND_K} nearest training images and the "
-    f"non-negative weights that best rebuild it from them (non-negative least squares), and report what is "
-    f"left over as an RMS pixel distance. A sample that is only a blend of training images leaves less over "
-    f"than a new image of the same kind (a test image) does."
-)
+
+
+def method() -> str:
+    """How the experiment tests the claim (paragraphs)."""
+    return "\n\n".join([
+        _("We take the VAE trained on the image data (the same run as the variance section's 'with KL') and "
+          "compare three kinds of images, all with pixels in [0, 1]: held-out test images (the first "
+          "{n_test:,}, or the whole test split when it is smaller; stored pixel / 255), their "
+          "reconstructions (the mean image decoded from the code m), and as many prior samples (at least "
+          "{min_samples}: the mean image E[x|z] decoded from z ~ N(0, I), which is what VAE samples usually "
+          "show).").format(n_test=TEST_IMAGES, min_samples=MIN_SAMPLES),
+        _("Blur: two standard sharpness measures per image, averaged over the images: the mean gradient "
+          "magnitude (forward differences, pixel value per pixel) and the variance of the 4-neighbour "
+          "Laplacian ((pixel value)²); both are larger for sharper images. We also score one draw x ~ p(x|z) "
+          "at each sample's code: if the draws are sharp where the means are not, the blur comes from showing "
+          "the mean of a pixelwise-independent decoder."),
+        _("Copying: for every sample, test image and reconstruction, the RMS pixel distance to its nearest "
+          "image in the whole training split (an exhaustive search, chunked). Test images are new images of "
+          "the same kind: if samples were much closer to the training images than test images are, the model "
+          "would be copying. Reconstructions are equally blurred but, being of test images, are no copies: "
+          "they show how much of a difference the blur alone makes. We report the medians, the fraction of "
+          "samples closer than the median test image (about 50 % for samples that are like test images) and "
+          "the fraction closer than the closest {near:.0%} of test images (near-copies; about {near:.0%} if "
+          "none).").format(near=NEAR),
+        _("Blending: the lecture's own words are that a VAE may produce only linear combinations of the database. "
+          "For every sample, test image and reconstruction we find its {k} nearest training images and the "
+          "non-negative weights that best rebuild it from them (non-negative least squares), and report what is "
+          "left over as an RMS pixel distance. A sample that is only a blend of training images leaves less over "
+          "than a new image of the same kind (a test image) does.").format(k=BLEND_K)])
 
 
 def run(ctx):
@@ -80,73 +84,76 @@ def run(ctx):
         shown_z = z[:CODES].repeat_interleave(DRAWS, 0)                      # (CODES·DRAWS, L)
         shown_draws = _draw(model.decode(shown_z), g).clamp(0, 1)
 
-    kinds = {"test images": data, "reconstructions": recon, "prior samples (means)": samples,
-             "draws from p(x|z)": draws}
-    keys = {"test images": "data", "reconstructions": "recon", "prior samples (means)": "samples",
-            "draws from p(x|z)": "draws"}
+    kinds = {"data": (_("test images"), data), "recon": (_("reconstructions"), recon),
+             "samples": (_("prior samples (means)"), samples), "draws": (_("draws from p(x|z)"), draws)}
     rows = []
-    for label, images in kinds.items():
+    for key, (label, images) in kinds.items():
         grad, lap = gradient_magnitude(images).mean(), laplacian_variance(images).mean()
-        number(section, f"grad_{keys[label]}", grad, "pixel value per pixel", f"mean gradient magnitude: {label}")
-        number(section, f"lap_{keys[label]}", lap, "(pixel value)²", f"variance of the Laplacian: {label}")
+        number(section, f"grad_{key}", grad, _("pixel value per pixel"),
+               _("mean gradient magnitude: {images}").format(images=label))
+        number(section, f"lap_{key}", lap, _("(pixel value)²"), _("variance of the Laplacian: {images}").format(
+            images=label))
         rows.append([label, len(images), grad.item(), lap.item()])
     number(section, "grad_ratio", section.number_of("grad_samples") / max(section.number_of("grad_data"), 1e-12),
-           "×", "mean gradient magnitude of the samples over the data's")
-    table(section, "Sharpness, mean over the images (larger is sharper; pixels in [0, 1])",
-          ["images", "count", "mean gradient magnitude (pixel value / pixel)", "variance of the Laplacian"], rows)
+           "×", _("mean gradient magnitude of the samples over the data's"))
+    table(section, _("Sharpness, mean over the images (larger is sharper; pixels in [0, 1])"),
+          [_("images"), _("count"), _("mean gradient magnitude (pixel value / pixel)"), _("variance of the Laplacian")],
+          rows)
 
     queries = torch.cat([samples, data, recon])
     dist, index = nearest_images(queries, train.images)
     d_samples, d_test, d_recon = dist[:n_samples], dist[n_samples:n_samples + n], dist[n_samples + n:]
     median_test = d_test.median()
     near = torch.quantile(d_test, NEAR)
-    for key, d, what in (("samples", d_samples, "prior samples"), ("test", d_test, "test images"),
-                         ("recon", d_recon, "reconstructions of test images")):
-        number(section, f"near_median_{key}", d.median(), "RMS pixel distance",
-               f"{what}: median distance to the nearest training image")
+    rms = _("RMS pixel distance")
+    groups = (("samples", _("prior samples")), ("test", _("test images")),
+              ("recon", _("reconstructions of test images")))
+    for (key, what), d in zip(groups, (d_samples, d_test, d_recon)):
+        number(section, f"near_median_{key}", d.median(), rms,
+               _("{images}: median distance to the nearest training image").format(images=what))
     number(section, "near_closer", 100 * (d_samples < median_test).float().mean(), "%",
-           "samples closer to a training image than the median test image")
+           _("samples closer to a training image than the median test image"))
     number(section, "near_copies", 100 * (d_samples < near).float().mean(), "%",
-           f"samples closer than the closest {NEAR:.0%} of test images (near-copies)")
+           _("samples closer than the closest {near:.0%} of test images (near-copies)").format(near=NEAR))
     # "only linear combinations of the database": each image's best non-negative blend of its BLEND_K
     # nearest training images, and what is left over
-    blend, _ = blend_residuals(queries, train.images, BLEND_K)
+    blend = blend_residuals(queries, train.images, BLEND_K)[0]
     b_samples, b_test, b_recon = blend[:n_samples], blend[n_samples:n_samples + n], blend[n_samples + n:]
-    for key, b, what in (("samples", b_samples, "prior samples"), ("test", b_test, "test images"),
-                         ("recon", b_recon, "reconstructions of test images")):
-        number(section, f"blend_median_{key}", b.median(), "RMS pixel distance",
-               f"{what}: median residual of the best non-negative blend of its {BLEND_K} nearest training images")
+    for (key, what), b in zip(groups, (b_samples, b_test, b_recon)):
+        number(section, f"blend_median_{key}", b.median(), rms,
+               _("{images}: median residual of the best non-negative blend of its {k} nearest training "
+                 "images").format(images=what, k=BLEND_K))
     number(section, "blend_closer", 100 * (b_samples < b_test.median()).float().mean(), "%",
-           "samples better explained as such a blend than the median test image")
-    number(section, "blend_k", BLEND_K, "images", "training images in each blend")
+           _("samples better explained as such a blend than the median test image"))
+    number(section, "blend_k", BLEND_K, _("images"), _("training images in each blend"))
     _more_seeds(ctx, section, train, n_samples)
-    number(section, "n_train", len(train), "images", "training images searched")
-    number(section, "n_test", n, "images", "test images (and reconstructions)")
-    number(section, "n_samples", n_samples, "images", "prior samples")
+    number(section, "n_train", len(train), _("images"), _("training images searched"))
+    number(section, "n_test", n, _("images"), _("test images (and reconstructions)"))
+    number(section, "n_samples", n_samples, _("images"), _("prior samples"))
 
     nearest = train.images[index.cpu()].float().div(255)
     shown_test = n_samples + torch.arange(min(SHOWN, n))
     ctx.figure(section, "problems-nearest", pairs_png([
-        Pairs("prior samples (mean images) | nearest training image", samples[:SHOWN].cpu(), nearest[:SHOWN],
+        Pairs(_("prior samples (mean images) | nearest training image"), samples[:SHOWN].cpu(), nearest[:SHOWN],
               d_samples[:SHOWN]),
-        Pairs("test images | nearest training image", data[:SHOWN].cpu(), nearest[shown_test], d_test[:SHOWN]),
-    ]), "Left: prior samples (the mean image E[x|z], z ~ N(0, I)), each beside its nearest training image in "
-        "pixel space; right: real held-out test images, each beside theirs. d: RMS pixel distance (pixels "
-        "in [0, 1]).",
-        "Pairs of images: samples and test images, each next to its nearest training image.", width=900)
+        Pairs(_("test images | nearest training image"), data[:SHOWN].cpu(), nearest[shown_test], d_test[:SHOWN]),
+    ]), _("Left: prior samples (the mean image E[x|z], z ~ N(0, I)), each beside its nearest training image in "
+          "pixel space; right: real held-out test images, each beside theirs. d: RMS pixel distance (pixels "
+          "in [0, 1])."),
+        _("Pairs of images: samples and test images, each next to its nearest training image."), width=900)
     ctx.figure(section, "problems-distances", distance_hist_png(
-        {"prior samples": d_samples, "test images": d_test, "test reconstructions": d_recon}, len(train)),
-        "Distribution of the distance to the nearest training image, for prior samples, held-out test "
-        "images and the test images' reconstructions; dashed lines: medians.",
-        "Histograms of nearest-training-image distances for samples, test images and reconstructions.", width=700)
+        {_("prior samples"): d_samples, _("test images"): d_test, _("test reconstructions"): d_recon}, len(train)),
+        _("Distribution of the distance to the nearest training image, for prior samples, held-out test "
+          "images and the test images' reconstructions; dashed lines: medians."),
+        _("Histograms of nearest-training-image distances for samples, test images and reconstructions."), width=700)
     ctx.figure(section, "problems-mean-vs-draws", mean_vs_draws_png(
         samples[:CODES].cpu(), shown_draws.view(CODES, DRAWS, *samples.shape[1:]).cpu(), model.likelihood),
-        "For a few codes z ~ N(0, I): the mean image E[x|z] that samples usually show (left), and draws x "
-        "from p(x|z) at the same code. The decoder's pixels are independent given z: a draw is sharp but "
-        "speckled, the mean is smooth and blurred.",
-        "Rows of images: a blurry mean image followed by noisy draws from the decoder at the same code.",
+        _("For a few codes z ~ N(0, I): the mean image E[x|z] that samples usually show (left), and draws x "
+          "from p(x|z) at the same code. The decoder's pixels are independent given z: a draw is sharp but "
+          "speckled, the mean is smooth and blurred."),
+        _("Rows of images: a blurry mean image followed by noisy draws from the decoder at the same code."),
         width=600)
-    ctx.explore(section, "the image VAE (its samples, nearest training images and copy check)", "image-vae")
+    ctx.explore(section, _("the image VAE (its samples, nearest training images and copy check)"), "image-vae")
     section.conclusion = conclusion(section.numbers)
     return section
 
@@ -187,61 +194,71 @@ def conclusion(numbers: dict) -> str:
     ld, ls = v("lap_data"), v("lap_samples")
     out = []
     if gs < 0.9 * gd:
-        out.append(f"The samples are blurrier than the data: mean gradient magnitude {gs:.3f} against {gd:.3f} "
-                   f"({gs / gd:.0%} of the data's), variance of the Laplacian {ls:.3f} against {ld:.3f}; the "
-                   f"reconstructions score {gr:.3f}.")
+        out.append(_("The samples are blurrier than the data: mean gradient magnitude {gs:.3f} against {gd:.3f} "
+                     "({share:.0%} of the data's), variance of the Laplacian {ls:.3f} against {ld:.3f}; the "
+                     "reconstructions score {gr:.3f}.").format(gs=gs, gd=gd, share=gs / gd, ls=ls, ld=ld, gr=gr))
     else:
-        out.append(f"Unexpectedly, the samples are not blurrier than the data by the gradient measure: "
-                   f"{gs:.3f} against {gd:.3f} (variance of the Laplacian {ls:.3f} against {ld:.3f}).")
+        out.append(_("Unexpectedly, the samples are not blurrier than the data by the gradient measure: "
+                     "{gs:.3f} against {gd:.3f} (variance of the Laplacian {ls:.3f} against {ld:.3f}).").format(
+            gs=gs, gd=gd, ls=ls, ld=ld))
     if gdr > gs:
-        out.append(f"A draw from p(x|z) at the same codes scores {gdr:.3f}, {gdr / max(gs, 1e-12):.1f}× the mean "
-                   f"image's: the blur is in the mean E[x|z] of a decoder whose pixels are independent given z, "
-                   f"not in the draws (which are sharp but speckled with independent pixel noise).")
+        out.append(_("A draw from p(x|z) at the same codes scores {gdr:.3f}, {ratio:.1f}× the mean "
+                     "image's: the blur is in the mean E[x|z] of a decoder whose pixels are independent given z, "
+                     "not in the draws (which are sharp but speckled with independent pixel noise).").format(
+            gdr=gdr, ratio=gdr / max(gs, 1e-12)))
     else:
-        out.append(f"A draw from p(x|z) is no sharper than the mean image ({gdr:.3f} against {gs:.3f}).")
+        out.append(_("A draw from p(x|z) is no sharper than the mean image ({gdr:.3f} against {gs:.3f}).").format(
+            gdr=gdr, gs=gs))
 
     ms, mt, mr = v("near_median_samples"), v("near_median_test"), v("near_median_recon")
     closer, copies = v("near_closer"), v("near_copies")
     if ms < 0.9 * mt:
-        out.append(f"The samples are closer to their nearest training image than held-out test images are: "
-                   f"median {ms:.3f} against {mt:.3f} RMS; {closer:.0f} % of samples are closer than the median "
-                   f"test image (50 % if they were like test images), {copies:.0f} % closer than the closest "
-                   f"{NEAR:.0%} of test images.")
+        out.append(_("The samples are closer to their nearest training image than held-out test images are: "
+                     "median {ms:.3f} against {mt:.3f} RMS; {closer:.0f} % of samples are closer than the median "
+                     "test image (50 % if they were like test images), {copies:.0f} % closer than the closest "
+                     "{near:.0%} of test images.").format(ms=ms, mt=mt, closer=closer, copies=copies, near=NEAR))
         if mr <= 1.1 * ms:
-            out.append(f"But the test images' reconstructions, which are blurred the same way and are no copies, "
-                       f"are as close ({mr:.3f}): a smooth mean image is nearer in RMS distance to its neighbours "
-                       f"than a sharp image is, so the gap measures the blur more than copying.")
+            out.append(_("But the test images' reconstructions, which are blurred the same way and are no copies, "
+                         "are as close ({mr:.3f}): a smooth mean image is nearer in RMS distance to its neighbours "
+                         "than a sharp image is, so the gap measures the blur more than copying.").format(mr=mr))
         else:
-            out.append(f"Even the test images' reconstructions, blurred the same way, are farther ({mr:.3f}): the "
-                       f"samples stay near training images, the copying the lecture warns of.")
+            out.append(_("Even the test images' reconstructions, blurred the same way, are farther ({mr:.3f}): the "
+                         "samples stay near training images, the copying the lecture warns of.").format(mr=mr))
     elif ms > 1.1 * mt:
-        out.append(f"The samples are farther from every training image than held-out test images are (median "
-                   f"{ms:.3f} against {mt:.3f} RMS; {closer:.0f} % closer than the median test image, "
-                   f"{copies:.0f} % near-copies): no sign of copying, rather images less like any real one "
-                   f"(reconstructions: {mr:.3f}).")
+        out.append(_("The samples are farther from every training image than held-out test images are (median "
+                     "{ms:.3f} against {mt:.3f} RMS; {closer:.0f} % closer than the median test image, "
+                     "{copies:.0f} % near-copies): no sign of copying, rather images less like any real one "
+                     "(reconstructions: {mr:.3f}).").format(ms=ms, mt=mt, closer=closer, copies=copies, mr=mr))
     else:
-        out.append(f"The samples are about as far from their nearest training image as held-out test images "
-                   f"(median {ms:.3f} against {mt:.3f} RMS; {closer:.0f} % closer than the median test image, "
-                   f"{copies:.0f} % near-copies against {NEAR:.0%} expected): no sign of copying in pixel space "
-                   f"(reconstructions: {mr:.3f}).")
+        out.append(_("The samples are about as far from their nearest training image as held-out test images "
+                     "(median {ms:.3f} against {mt:.3f} RMS; {closer:.0f} % closer than the median test image, "
+                     "{copies:.0f} % near-copies against {near:.0%} expected): no sign of copying in pixel space "
+                     "(reconstructions: {mr:.3f}).").format(ms=ms, mt=mt, closer=closer, copies=copies, near=NEAR,
+                                                           mr=mr))
     if "blend_median_samples" in numbers:
         bs, bt, br, bc, k = (v("blend_median_samples"), v("blend_median_test"), v("blend_median_recon"),
                              v("blend_closer"), v("blend_k"))
-        if bs < 0.9 * bt:
-            text = (f"As blends of their {k} nearest training images (non-negative least squares), the samples are "
-                    f"explained better than test images: median residual {bs:.3f} against {bt:.3f} RMS, and "
-                    f"{bc:.0f} % of samples leave less than the median test image does")
-            if br <= 1.1 * bs:
-                text += (f"; but so are the test images' own reconstructions ({br:.3f}): a smooth mean image is "
-                         f"easier to rebuild from neighbours, so this too measures the blur as much as blending.")
-            else:
-                text += (f", and more so than the test images' reconstructions ({br:.3f}): the samples are close "
-                         f"to linear combinations of the database, as the lecture warns.")
-            out.append(text)
+        if bs < 0.9 * bt and br <= 1.1 * bs:
+            out.append(_("As blends of their {k} nearest training images (non-negative least squares), the samples "
+                         "are explained better than test images: median residual {bs:.3f} against {bt:.3f} RMS, and "
+                         "{bc:.0f} % of samples leave less than the median test image does; but so are the test "
+                         "images' own reconstructions ({br:.3f}): a smooth mean image is easier to rebuild from "
+                         "neighbours, so this too measures the blur as much as blending.").format(
+                k=k, bs=bs, bt=bt, bc=bc, br=br))
+        elif bs < 0.9 * bt:
+            out.append(_("As blends of their {k} nearest training images (non-negative least squares), the samples "
+                         "are explained better than test images: median residual {bs:.3f} against {bt:.3f} RMS, and "
+                         "{bc:.0f} % of samples leave less than the median test image does, and more so than the "
+                         "test images' reconstructions ({br:.3f}): the samples are close to linear combinations of "
+                         "the database, as the lecture warns.").format(k=k, bs=bs, bt=bt, bc=bc, br=br))
         else:
-            how = "more unexplained than" if bs > 1.1 * bt else "about as much unexplained as"
-            out.append(f"As blends of their {k} nearest training images (non-negative least squares), the samples "
-                       f"leave {how} test images do (median residual {bs:.3f} against {bt:.3f} RMS; "
-                       f"reconstructions {br:.3f}): they are no more linear combinations of the database than new "
-                       f"images are.")
-    return " ".join(out)
+            text = (_("As blends of their {k} nearest training images (non-negative least squares), the samples "
+                      "leave more unexplained than test images do (median residual {bs:.3f} against {bt:.3f} RMS; "
+                      "reconstructions {br:.3f}): they are no more linear combinations of the database than new "
+                      "images are.") if bs > 1.1 * bt else
+                    _("As blends of their {k} nearest training images (non-negative least squares), the samples "
+                      "leave about as much unexplained as test images do (median residual {bs:.3f} against "
+                      "{bt:.3f} RMS; reconstructions {br:.3f}): they are no more linear combinations of the "
+                      "database than new images are."))
+            out.append(text.format(k=k, bs=bs, bt=bt, br=br))
+    return sentences(out)
