@@ -11,7 +11,7 @@ from vaekit.lecture.sections import bound
 from vaekit.viz.bound import bounds_vs_k_png, linear_bound_png, training_bound_png
 from vaekit.i18n import language
 from lecture.english import english_words
-from lecture.numbers import as_numbers
+from lecture.made_up import as_numbers
 
 
 def test_bounds_equal_log_px_when_q_is_the_true_posterior():

@@ -13,7 +13,7 @@ from vaekit.models import build_model
 from vaekit.viz.density import Line, density_maps_png, loglik_vs_components_png
 from vaekit.i18n import language
 from lecture.english import english_words
-from lecture.numbers import as_numbers
+from lecture.made_up import as_numbers
 
 PNG = b"\x89PNG"
 
@@ -218,7 +218,7 @@ def test_conclusion_names_the_vae_once_when_it_is_the_closest_model():
 
 def _sweep_numbers(vae_below: dict, mix_below: dict, seeds=3):
     """{D: [VAE's nats below the ceiling per seed]}, {D: best mixture's} -> numbers as the section writes them."""
-    from lecture.numbers import as_numbers
+    from lecture.made_up import as_numbers
 
     values = {}
     for d, per in vae_below.items():

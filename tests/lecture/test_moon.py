@@ -15,7 +15,7 @@ from vaekit.models import build_model
 from vaekit.viz.codes import Plane, Strip, code_plane_png, mosaic, path_curves_png, path_strips_png
 from vaekit.i18n import language
 from lecture.english import english_words
-from lecture.numbers import as_numbers
+from lecture.made_up import as_numbers
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

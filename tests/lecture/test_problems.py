@@ -18,7 +18,7 @@ from vaekit.models import build_model
 from vaekit.viz.problems import Pairs, distance_hist_png, mean_vs_draws_png, pairs_png
 from vaekit.i18n import language
 from lecture.english import english_words
-from lecture.numbers import as_numbers
+from lecture.made_up import as_numbers
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

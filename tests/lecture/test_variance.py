@@ -13,7 +13,7 @@ from vaekit.objectives.elbo import ElboTerms
 from vaekit.viz.variance import penalty_png, samples_pair_png, sigma_hist_png
 from vaekit.i18n import language
 from lecture.english import english_words
-from lecture.numbers import as_numbers
+from lecture.made_up import as_numbers
 
 
 def test_variance_stats_of_the_prior_itself():

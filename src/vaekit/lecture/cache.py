@@ -21,6 +21,8 @@ import json
 import multiprocessing
 import os
 import signal
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,7 +114,8 @@ class RunCache:
         """Train every unfinished run of ``runs`` ({name: settings}), ``workers`` processes at a time
         (on the CPU; on a GPU, or with one worker or one run, here, one after another).  Returns how
         many were trained.  The listener hears ``run_started`` and ``run_finished`` for each; an error
-        in any run stops the others (each keeps its last checkpoint) and is raised here."""
+        in any run is raised here once the runs in progress end (those not started are cancelled; every
+        run keeps its last checkpoint)."""
         todo = [(name, cfg) for name, cfg in runs.items() if not self.finished(name, cfg)]
         for name, cfg in todo:
             if status(self.path(name, cfg)) == "foreign":
@@ -126,14 +129,19 @@ class RunCache:
                  self.command) for name, cfg in todo]
         for name, cfg in todo:
             self._tell("run_started", name, cfg.max_iter if isinstance(cfg, GMMFitConfig) else cfg.epochs, False)
-        pool = multiprocessing.get_context("spawn").Pool(min(workers, len(jobs)), initializer=_worker_start)
+        # A worker that dies (it could not start, or was killed) breaks the pool at once: BrokenProcessPool,
+        # never a hang.  On an error or Ctrl-C the runs not started are cancelled; the running ones end too
+        # (Ctrl-C reaches the workers, which exit at once), each keeping its last checkpoint.
+        pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_start)
         try:
-            for name in pool.imap_unordered(_train_one, jobs):
-                self._tell("run_finished", name)
-            pool.close()
+            for done in as_completed([pool.submit(_train_one, job) for job in jobs]):
+                self._tell("run_finished", done.result())
+        except BrokenProcessPool:
+            raise RunDirError(f"{self.root}: a training worker process died (killed, or out of memory); "
+                              "run vaekit lecture again to continue from the last checkpoints") from None
         finally:
-            pool.terminate()   # after an error or Ctrl-C: the other runs stop; each keeps its last checkpoint
-            pool.join()
+            pool.shutdown(wait=True, cancel_futures=True)
         return len(todo)
 
     def _fit(self, name, cfg: TrainConfig, path: Path, resume: bool) -> None:
@@ -155,12 +163,12 @@ class RunCache:
 
 
 def _worker_start() -> None:
-    """A training worker: one thread, and Ctrl-C is the parent's to handle (it ends the pool)."""
+    """A training worker: one thread; a Ctrl-C (which the terminal sends to the parent and its workers
+    alike) ends it at once and quietly: its run keeps its last checkpoint, and the parent reports."""
     import torch
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
     torch.set_num_threads(1)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def _train_one(job) -> str:

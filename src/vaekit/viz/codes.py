@@ -83,7 +83,9 @@ def path_strips_png(strips: list[Strip], title: str) -> bytes:
     """Per model, two rows: its decodes along the path, and below each the nearest true image,
     labelled with the distance d (RMS, pixels in [0, 1]) and that image's phase φ."""
     steps, (h, w) = len(strips[0].decodes), strips[0].decodes.shape[-2:]
-    fig = new_figure(min(9.0, 0.75 * steps + 1.2), 2.25 * len(strips) + 0.4)
+    width = min(9.0, 0.75 * steps + 1.2)
+    strip = 1.05 + 0.8 * width * (2 * h + 1) / (steps * (w + 1))   # inches: title and labels, then the images
+    fig = new_figure(width, strip * len(strips) + 0.4)
     axes = fig.subplots(len(strips), 1, squeeze=False)[:, 0]
     for ax, s in zip(axes, strips):
         show(ax, mosaic(torch.stack([s.decodes, s.nearest])))
@@ -91,7 +93,8 @@ def path_strips_png(strips: list[Strip], title: str) -> bytes:
         labels = [f"d {d:.3f}" for d in s.distances.tolist()]
         if s.phases is not None:
             labels = [f"{label}\nφ {p:.2f}" for label, p in zip(labels, s.phases.tolist())]
-        ax.set_xticks([j * (w + 1) + w / 2 for j in range(steps)], labels, fontsize=8)
+        # the figure is at most 9 inches wide: past 12 steps the labels shrink so they do not overlap
+        ax.set_xticks([j * (w + 1) + w / 2 for j in range(steps)], labels, fontsize=8 if steps <= 12 else 5.5)
         ax.tick_params(length=0)
         ax.set_title(_("{model}: mean distance to the nearest true moon {distance:.3f}").format(
             model=s.label, distance=s.distances.mean()), fontsize=10)
