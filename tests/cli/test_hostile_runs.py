@@ -26,6 +26,12 @@ TINY = ["--hidden", "16", "--latent", "2", "--log-px-every", "0", "--device", "c
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
+def default_sigint() -> None:
+    """In the child before it runs: Ctrl-C at its default.  A shell that starts the test run in the
+    background (``pytest &``) leaves SIGINT ignored, and the children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def one_line_error(capsys, *argv, match, code=2):
     got = main(list(map(str, argv)))
     _, err = capsys.readouterr()
@@ -238,6 +244,7 @@ def test_ctrl_c_while_the_command_imports_is_one_line(tmp_path):
     script = Path(sys.executable).with_name("vaekit")       # the console script, as a user runs it
     for command in [[str(script)]] * 3 + [["-m", "vaekit"]] * 2:
         process = subprocess.Popen([sys.executable, "-v", *command, "train", "--out", str(tmp_path / "R")],
+                                   preexec_fn=default_sigint,
                                    env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         lines = []
         for line in process.stderr:

@@ -17,6 +17,12 @@ TINY = ["--hidden", "16", "--latent", "2", "--log-px-every", "0", "--device", "c
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
+def default_sigint() -> None:
+    """In the child before it runs: Ctrl-C at its default.  A shell that starts the test run in the
+    background (``pytest &``) leaves SIGINT ignored, and the children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def vaekit_cmd(*argv):
     return [sys.executable, "-m", "vaekit", *argv]
 
@@ -239,6 +245,7 @@ def test_damaged_test_files_are_found_before_the_first_epoch(tmp_path, capsys, m
 def test_ctrl_c_never_prints_a_traceback(tmp_path, presses):
     out = tmp_path / "R"
     proc = subprocess.Popen(vaekit_cmd("train", "--epochs", "500", "--out", str(out), *TINY), env=ENV,
+                            preexec_fn=default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.3)               # while Python is still importing
     for _ in range(presses):
@@ -247,6 +254,7 @@ def test_ctrl_c_never_prints_a_traceback(tmp_path, presses):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode in (130, -signal.SIGINT) and "Traceback" not in err, err
     proc = subprocess.Popen(vaekit_cmd("train", "--epochs", "500", "--out", str(tmp_path / "S"), *TINY), env=ENV,
+                            preexec_fn=default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert wait_for(lambda: (tmp_path / "S" / "checkpoint.json").exists())
     proc.send_signal(signal.SIGINT)
