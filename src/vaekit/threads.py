@@ -10,7 +10,7 @@ waits for a core that something else holds.  Larger work keeps PyTorch's setting
 ``step_flops`` estimates one training step's arithmetic from the model's size, ``training_threads``
 picks the count (``threads`` setting: 0 = this rule, N = N threads) and ``cpu_threads`` sets it
 within a block with ``torch.set_num_threads`` (a public switch), restoring it afterwards.
-docs/performance.md has the measurements behind SMALL_STEP_FLOPS (``bench/threads_load.py``).
+``bench/threads_load.py`` measures the effect, alone and beside another process.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from contextlib import contextmanager
 
 import torch
 
-# A training step below this many floating-point operations runs on one thread.  Between the
-# lecture's image VAE on 8×8 digits (~3e7) and moon models (~1.6e8), and the 784-400-20 MNIST
-# VAE (~5e8), which two threads do train faster.
+# A training step below this many floating-point operations runs on one thread: the lecture's
+# image VAE on 8×8 digits (~3e7 a step) and its moon models (~1.6e8) do; the 784-400-20 MNIST VAE
+# (~5e8) keeps PyTorch's threads, as before.
 SMALL_STEP_FLOPS = 3e8
 
 

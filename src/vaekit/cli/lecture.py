@@ -17,7 +17,7 @@ def add_parser(sub, parents):
                     "finite vs infinite mixtures, the bound vs log p(x), blur and copying), measure, and write "
                     "OUT/index.html (open it in a browser) and OUT/summary.json (every number, with units). "
                     "Finished runs are cached in OUT/runs/: a second call reuses them. Time on a 2-core CPU "
-                    "(measured): about 1.5 minutes by default (embedded data), under a minute with --quick, "
+                    "(measured): about 6 minutes by default (embedded data, 3 seeds), 1.5 minutes with --quick, "
                     "about 10 minutes with --data mnist (then about 35 s once cached).")
     p.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"report folder (default: {DEFAULT_OUT})")
     p.add_argument("--data", default="digits", metavar="DATA",

@@ -29,7 +29,7 @@ SPIRAL_RESTARTS, QUICK_SPIRAL_RESTARTS = 4, 2
 RESTART_SEED_STEP = 100          # restart r starts from seed + 100·r (seed + i + 100·r for the i-th seed)
 # The same manifold in D dimensions: mixtures (full and diagonal) of these sizes against the 1-D-latent VAE.
 SWEEP_DIMS = (2, 8, 32, 128)
-SWEEP_COMPONENTS, QUICK_SWEEP_COMPONENTS = (1, 4, 16, 64, 256), (1, 16, 64)
+SWEEP_COMPONENTS, QUICK_SWEEP_COMPONENTS = (1, 4, 16, 64, 256), (1, 16)
 SWEEP_MAX_ITER = 30              # EM iterations of the sweep's mixtures (the D = 128, M = 256 fit is the largest)
 MAX_SEEDS = 20
 
