@@ -6,6 +6,7 @@ The report folder::
     out/.lock               one writer at a time (``rundir.lock``)
     out/runs/<name>-<id>/   the runs the sections trained (``cache``), reused by the next call
     out/figures/*.png       the figures, named by content (``context.Context.figure``)
+    out/measures/*.pt       measurements of the runs, kept for the next call (``context.Context.remember``)
     out/summary.json        every number the page shows, with units (written at the end)
     out/index.html          the page (written last, atomically: the old page stays whole until then)
 
