@@ -14,6 +14,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -393,10 +394,17 @@ def test_malformed_requests_and_unknown_routes(server_one):
 def test_the_page_and_its_files_are_served(server_one):
     status, headers, page = call(server_one, "/")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
-    for name in ("app.js", "style.css"):
-        status, _, _ = call(server_one, f"/static/{name}")
-        assert status == 200
-        assert f"/static/{name}" in page.decode()
+    assert '<script type="module" src="/static/js/main.js"></script>' in page.decode()
+    assert '<link rel="stylesheet" href="/static/style.css">' in page.decode()
+    status, headers, _ = call(server_one, "/static/style.css")
+    assert status == 200 and headers["Content-Type"].startswith("text/css")
+    # every module, with a JavaScript type: a browser refuses a module script served as anything else
+    static = Path(vaekit.__file__).parent / "web" / "static"
+    modules = sorted(p.relative_to(static).as_posix() for p in static.rglob("*.js"))
+    assert {"js/main.js", "js/api.js"} <= set(modules)
+    for name in modules:
+        status, headers, _ = call(server_one, f"/static/{name}")
+        assert status == 200 and headers["Content-Type"].startswith("text/javascript"), (name, headers["Content-Type"])
     status, _, data = call(server_one, "/static/missing.js")
     assert status == 404 and "no such route" in json.loads(data)["error"]
 

@@ -1,0 +1,106 @@
+// The client of this page's own server: one function per /api/ route the page calls (the routes are in
+// the README's "Exploring a model in the browser" and vaekit/web/app.py).
+//
+// A JSON answer comes back parsed; an image answer as {blob, hash, headers} (hash: a content tag for
+// tests). Any failure becomes an ApiError carrying one line: the server's {"error": ...} when it sent
+// one, else the status, else "no answer from the server". body[data-busy] counts requests in flight.
+
+import {fnv} from "./util.js";
+
+export class ApiError extends Error {
+  constructor(message, code) { super(message); this.code = code; }
+}
+
+let inflight = 0;
+function busy(delta) {
+  inflight += delta;
+  document.body.dataset.busy = String(inflight);
+}
+
+// GET path, or POST json (or a raw body) to it.
+async function request(path, body, {raw = null, contentType = "application/json"} = {}) {
+  const init = (body === undefined && raw === null) ? {} : {
+    method: "POST",
+    headers: {"Content-Type": contentType},
+    body: raw !== null ? raw : JSON.stringify(body),
+  };
+  busy(+1);
+  try {
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (e) {
+      throw new ApiError(`no answer from the server (${path.split("?")[0]})`, 0);
+    }
+    if (!res.ok) {
+      let msg = `${res.status} ${res.statusText || "error"} (${path.split("?")[0]})`;
+      try {
+        const j = await res.json();
+        if (j && j.error) msg = j.error;
+      } catch (e) { /* not JSON: keep the status line */ }
+      throw new ApiError(msg, res.status);
+    }
+    if ((res.headers.get("Content-Type") || "").startsWith("application/json")) return await res.json();
+    const blob = await res.blob();
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    return {blob, hash: fnv(bytes), headers: res.headers};
+  } finally {
+    busy(-1);
+  }
+}
+
+// Each model's kind, sizes, start code and dims by activity; the server's limits.
+export function info() {
+  return request("/api/info");
+}
+
+// The test set's codes on a plane: projection "dims" (dims: [x, y], optional) or "pca".
+export function points({model, projection, dims = null}) {
+  let q = `model=${model}&projection=${projection}`;
+  if (dims) q += `&dims=${dims[0]},${dims[1]}`;
+  return request(`/api/points?${q}`);
+}
+
+// z: one code (a PNG of one image) or a list of codes (a PNG strip).
+export function decode(model, z) {
+  return request("/api/decode", {model, z});
+}
+
+// A test image by index: its m, log_var, var, label, image and reconstruction (data URLs).
+export function encode(model, index) {
+  return request("/api/encode", {model, index});
+}
+
+// An uploaded file, answered like encode. PNG and JPEG go as the raw file; anything else as base64 JSON,
+// so the server's answer is about the file ("not a PNG or JPEG image") rather than about the request's
+// Content-Type.
+export async function encodeFile(model, file) {
+  const type = file.type;
+  return (type === "image/png" || type === "image/jpeg")
+    ? request(`/api/encode?model=${model}`, undefined, {raw: file, contentType: type})
+    : request("/api/encode", {model, image: await readDataUrl(file)});
+}
+
+// src: {index} or {image: dataURL}; ELBO, recon, KL (per dim too) and log p(x) with k importance samples.
+export function score(model, src, k) {
+  return request("/api/score", {model, ...src, k});
+}
+
+// body: {model, a, b, steps, method, code, seed}; a PNG strip, and the code it used in X-Code.
+export function interpolate(body) {
+  return request("/api/interpolate", body);
+}
+
+// The decode of z, its nearest training image, and how far test images are from theirs.
+export function neighbors(model, z) {
+  return request("/api/neighbors", {model, z});
+}
+
+function readDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(new Error(`could not read ${file.name}`));
+    reader.readAsDataURL(file);
+  });
+}

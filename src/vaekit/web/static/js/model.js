@@ -1,0 +1,45 @@
+// One model on the page: its /api/info entry, its current code, what its views show, and one coalescing
+// control (Latest) per kind of request, each run by the view that shows the answer.
+
+import {Latest} from "./latest.js";
+import * as copy from "./views/copy.js";
+import * as image from "./views/image.js";
+import * as interp from "./views/interp.js";
+import * as plane from "./views/plane.js";
+import * as sample from "./views/sample.js";
+
+export function makeModel(info, i) {
+  const M = {
+    i, info,
+    L: info.latent_dim,
+    isVae: info.kind === "vae",
+    z: info.start.slice(),
+    points: null,          // the /api/points answer plus bounds
+    hover: null,           // plane point under the pointer (px, py) or null
+    drag: null,            // {x, y, moved}
+    enc: null,             // the /api/encode answer for the current image
+    src: {index: 0},       // how to name the current image to this model: {index} or {image: dataURL}
+    score: null,
+    el: {},                // its elements, filled in by each view's build
+  };
+  M.zAt = (px, py) => plane.moveOnPlane(M, M.z, px, py);
+  M.decodeCurrent = new Latest(z => plane.showDecoded(M, z));
+  M.decodePreview = new Latest(z => plane.showPreview(M, z));
+  M.loadPoints = new Latest(query => plane.loadPoints(M, query));
+  M.encode = new Latest(src => image.encode(M, src));
+  M.scoreReq = new Latest(src => image.score(M, src));
+  M.noiseReq = new Latest((m, logVar, seed) => image.drawNoise(M, m, logVar, seed));
+  M.interpReq = new Latest(body => interp.interpolate(M, body));
+  M.sampleReq = new Latest(seed => sample.sample(M, seed));
+  M.neighborsReq = new Latest(z => copy.checkCopy(M, z));
+  return M;
+}
+
+// The model's column in every view, top to bottom.
+export function buildModel(M) {
+  plane.build(M, image.pickIndex);
+  image.build(M);
+  interp.build(M);
+  sample.build(M);
+  copy.build(M);
+}

@@ -1,0 +1,36 @@
+// Sampling from the prior (#sec-sample): 8 codes c = e ~ N(0, I), drawn here from a seed, decoded.
+
+import * as api from "../api.js";
+import {$, col, setBlobImage} from "../dom.js";
+import {normals} from "../random.js";
+import {state, STRIP} from "../state.js";
+import {clampInt} from "../util.js";
+
+export function drawSamples() {
+  state.sampleSeed = clampInt($("#sample-seed").value, 0, 2 ** 31 - 1, 0);
+  $("#sample-seed").value = String(state.sampleSeed);
+  for (const M of state.models) M.sampleReq.request(state.sampleSeed);
+}
+
+// Run by the model's Latest control.
+export async function sample(M, seed) {
+  const codes = normals(seed, 8, M.L);
+  setBlobImage(M.el.samples, await api.decode(M.i, codes), STRIP, 8);
+}
+
+export function build(M) {
+  const i = M.i;
+  col($("#sample-cols"), M, `
+    <span class="cells"><img id="samples-${i}" class="px strip" alt="" data-version="0"></span>
+    ${M.isVae ? (M.info.prior === "vamp" ? `<p class="ae-note">This model's prior is the VampPrior (a mixture of its posteriors at learned pseudo-inputs): these are N(0, I) codes, not draws from its prior.</p>` : "")
+              : `<p class="ae-note">AE: the prior N(0, I) was not part of training.</p>`}`);
+  M.el.samples = document.getElementById(`samples-${i}`);
+}
+
+export function wire() {
+  $("#sample-seed").addEventListener("change", drawSamples);
+  $("#sample-go").addEventListener("click", () => {
+    $("#sample-seed").value = String(Number($("#sample-seed").value || 0) + 1);
+    drawSamples();
+  });
+}
