@@ -2,7 +2,7 @@
 
 Routes (JSON unless said; the README's "Exploring a model in the browser" documents each):
 
-    GET  /                  the page (static/index.html); GET /static/<file> its script and style
+    GET  /                  the page (static/index.html); GET /static/<file> its style and JavaScript modules
     GET  /api/info          each model: kind, latent_dim, image shape, likelihood, dataset, run name
     GET  /api/points        the test set's codes projected on a plane, with labels
     POST /api/decode        {"z": [...]} or {"z": [[...], ...]} -> PNG (a strip for several)
@@ -49,8 +49,27 @@ MAX_UPLOAD_BYTES = 4 * 1024 * 1024          # an image file, raw or base64-decod
 MAX_JSON_BYTES = 6 * 1024 * 1024            # a JSON body (an upload in base64 is 4/3 of its size)
 DRAIN_LIMIT = 64 * 1024 * 1024              # an oversized body up to this size is read to its end before the 413
 IMAGE_TYPES = ("image/png", "image/jpeg")
+JAVASCRIPT = "text/javascript; charset=utf-8"   # the type of static/**/*.js, whatever mimetypes says
 HEAVY_AT_ONCE = 2                           # scores and interpolations computed at once (see the module doc)
 log = logging.getLogger("vaekit.serve")
+
+
+class _Static(StaticFiles):
+    """The page's files: ``.js`` always as JavaScript, and revalidated on every load.
+
+    A browser refuses to run a module script served with any other type, and StaticFiles guesses
+    types from the machine's table (``mimetypes``: /etc/mime.types, on Windows the registry), which
+    can map ``.js`` to text/plain.  ``no-cache`` (a 304 when unchanged, by ETag): without it a
+    browser may keep some modules of an older vaekit for a while and fetch the others new.
+    """
+
+    def file_response(self, full_path, stat_result, scope, status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        if str(full_path).endswith(".js") and response.status_code != 304:
+            response.media_type = "text/javascript"          # what a range answer's parts would name
+            response.headers["Content-Type"] = JAVASCRIPT
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -170,7 +189,7 @@ def create_app(explorer: Explorer) -> FastAPI:
     async def index():
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", _Static(directory=STATIC), name="static")
 
     # ---- the API -----------------------------------------------------------------------------
 
