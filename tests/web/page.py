@@ -3,7 +3,8 @@
     with browser_or_skip() as browser:          # tests/browsers.py
         page = Page(browser, server_url)      # loads the page, waits until it has drawn everything once
         page.wait_newer("#decoded-0", before)  # an image's data-version grew (it loaded a new picture)
-        page.problems()                        # console errors, page errors, requests off the origin
+        page.problems()                        # console errors, page errors, failed requests, requests off the origin
+        page.scripts                           # {url: (status, Content-Type)} of every script the page loaded
 
 The browser comes from ``tests/browsers.py`` (Debian's chromium; skip without it, fail on CI).
 """
@@ -28,11 +29,20 @@ class Page:
         self.console_errors: list[str] = []
         self.page_errors: list[str] = []
         self.requests: list[str] = []
+        self.failed: list[str] = []
+        self.scripts: dict[str, tuple[int, str]] = {}
         self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", self._response)
         self.page.goto(url)
-        self.page.wait_for_selector("body[data-ready='1']")
+        try:
+            self.page.wait_for_selector("body[data-ready='1']")
+        except Exception as e:     # Playwright's TimeoutError: say what the browser saw (a module refused, ...)
+            status = self.page.text_content("#status")
+            raise AssertionError(f"the page never became ready (status line {status!r}); "
+                                 f"problems: {self.problems() or 'none seen'}") from e
         n = int(self.page.get_attribute("body", "data-models"))
         # everything the page draws on opening: the plane, decodes, strips, score and copy check of each model
         for i in range(n):
@@ -41,6 +51,10 @@ class Page:
             self.page.wait_for_function(f"document.querySelector('#score-{i}').dataset.ready === '1'")
             self.page.wait_for_function(f"window.vaekitPage.state.models[{i}].points !== null")
         self.idle()
+
+    def _response(self, response) -> None:
+        if response.request.resource_type == "script":
+            self.scripts[response.url] = (response.status, response.headers.get("content-type", ""))
 
     def close(self) -> None:
         self.context.close()
@@ -89,10 +103,11 @@ class Page:
         return box["x"] + x, box["y"] + y
 
     def problems(self, allow_http_errors: bool = False) -> list[str]:
-        """Console errors, uncaught exceptions and requests that left the server's origin."""
+        """Console errors, uncaught exceptions, requests that failed (no answer, refused by the browser) and
+        requests that left the server's origin."""
         errors = [e for e in self.console_errors
                   if not (allow_http_errors and "the server responded with a status of 4" in e)]
         off_origin = [u for u in self.requests
                       if not (u.startswith(self.origin + "/") or u.startswith(("blob:" + self.origin, "data:")))]
         return ([f"console: {e}" for e in errors] + [f"exception: {e}" for e in self.page_errors]
-                + [f"request off the origin: {u}" for u in off_origin])
+                + [f"request failed: {f}" for f in self.failed] + [f"request off the origin: {u}" for u in off_origin])

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from browsers import browser_or_skip
+from vaekit.web.app import STATIC
 
 from .page import Page
 from .server import Server
@@ -85,6 +86,16 @@ def test_page_loads_everything_from_its_own_server(one):
     assert "% of real test images" in p.inner_text("#neighbors-0")
     assert p.locator("#neighbors-0 svg line.here").count() == 1
     assert p.get_attribute("#plane-0", "data-marker")
+
+
+def test_every_module_loads_as_javascript(one):
+    """The page is native ES modules (static/js/): each one under static/ is loaded, answered 200 with a
+    JavaScript type (a browser refuses a module script of any other), and nothing failed or logged an error."""
+    modules = {f"{one.origin}/static/{p.relative_to(STATIC).as_posix()}" for p in STATIC.rglob("*.js")}
+    assert set(one.scripts) == modules
+    for url, (status, content_type) in one.scripts.items():
+        assert status == 200 and content_type.startswith("text/javascript"), (url, status, content_type)
+    assert one.failed == [] and one.problems() == []
 
 
 def test_drag_on_the_plane_moves_the_code_and_decodes_it(one):

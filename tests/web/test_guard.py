@@ -79,6 +79,17 @@ def test_a_page_of_another_origin_cannot_post(server_one):
     assert status == 200
 
 
+def test_the_pages_module_requests_pass_with_its_origin(server_one):
+    """Chromium sends an Origin with every module script it fetches, same-origin ones too."""
+    port = port_of(server_one)
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        status, headers, _ = request(port, "GET", "/static/js/main.js", {"Host": host, "Origin": f"http://{host}"})
+        assert status == 200 and headers["Content-Type"].startswith("text/javascript"), host
+    status, _, data = request(port, "GET", "/static/js/api.js", {"Host": f"127.0.0.1:{port}",
+                                                                 "Origin": "http://evil.example"})
+    assert status == 403 and "evil.example" in data["error"]
+
+
 def test_listening_beyond_this_machine_says_which_hosts_it_answers(runs):
     with Server([runs["vae"]], "--host", "0.0.0.0") as server:
         said = "".join(server.output)
