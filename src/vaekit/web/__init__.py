@@ -5,5 +5,6 @@
     images.py     images to PNG bytes and data URLs; uploads (PNG/JPEG) to the model's size and mode
     app.py        the FastAPI app: routes, error responses, the static page
     guard.py      around the app: the Host and Origin checks, and the time limit on a request's body
-    static/       the page: plain HTML, CSS and JavaScript, no build step, nothing from the network
+    static/       the page: plain HTML, CSS and JavaScript modules (js/main.js, the API client js/api.js,
+                  one module per section in js/views/), no build step, nothing from the network
 """
