@@ -8,6 +8,8 @@ import torch
 from torch.distributions import Independent, MultivariateNormal, Normal
 
 from vaekit.models import VAE, ModelConfig
+from vaekit.models.posteriors import DiagonalGaussian
+from vaekit.models.priors import StandardNormal
 
 # Every architecture x kind x likelihood the toolkit builds, small enough for CPU tests.
 EXAMPLE_CONFIGS = [
@@ -44,6 +46,7 @@ class LinearGaussian(torch.nn.Module):
         self.likelihood = "gaussian"
         self.is_variational = True
         self.q_shift, self.q_log_scale = q_shift, q_log_scale
+        self.posterior, self.prior = DiagonalGaussian(), StandardNormal(latent)   # the VAE's own parts
 
     def encode(self, x):
         x = x.reshape(len(x), -1)
@@ -65,9 +68,8 @@ class LinearGaussian(torch.nn.Module):
     # The VAE's own methods behind the same interface (``models.protocol``): ``forward`` (the
     # ELBO terms) and ``log_prob`` (importance sampling) are scored by the code that runs, not a copy.
     log_prob_is_exact = False
-    prior_is_standard = True
-    forward, log_prob, log_prior, kl_size = VAE.forward, VAE.log_prob, VAE.log_prior, VAE.kl_size
-    sample_posterior, fixed_prior = VAE.sample_posterior, VAE.fixed_prior
+    forward, log_prob, q, fixed_prior = VAE.forward, VAE.log_prob, VAE.q, VAE.fixed_prior
+    kl_in_closed_form, kl_size, prior_is_standard = VAE.kl_in_closed_form, VAE.kl_size, VAE.prior_is_standard
 
     def exact_log_px(self, x):
         cov = self.W @ self.W.T + self.s ** 2 * torch.eye(self.W.shape[0], dtype=torch.float64)

@@ -164,7 +164,7 @@ def test_eval_k_is_bounded_unless_forced(tmp_path, capsys):
     capsys.readouterr()
     one_line_error(capsys, "eval", str(out), "--k", "1000000000", match="decoder passes")
     one_line_error(capsys, "eval", str(out), "--k", "100001", match="without --force")
-    from vaekit.eval.run import check_k
+    from vaekit.rundir.evaluate import check_k
 
     check_k(100_001, 359, force=True)           # --force lifts the limit (a run that long is not made here)
     with pytest.raises(vaekit.errors.ConfigError, match="k must be a positive integer"):

@@ -29,7 +29,7 @@ def standard_and_reduced_vamp():
                 if isinstance(layer, torch.nn.Linear):
                     layer.bias.zero_()
                     layer.weight.mul_(3)          # codes far from N(0, I) for the data
-        vamp.load_state_dict({**standard.state_dict(), "pseudo_logits": torch.full((1, 1, 6, 6), -1e4)})
+        vamp.load_state_dict({**standard.state_dict(), "prior.pseudo_logits": torch.full((1, 1, 6, 6), -1e4)})
     m, log_var = vamp.encode(vamp.pseudo_inputs())
     assert torch.equal(m, torch.zeros(1, 3)) and torch.equal(log_var, torch.zeros(1, 3))
     x = (torch.rand(64, 1, 6, 6, generator=torch.Generator().manual_seed(1)) > 0.5).float()
@@ -117,5 +117,5 @@ def test_an_evaluation_encodes_the_pseudo_inputs_once_and_scores_the_same():
         torch.testing.assert_close(model.log_prior(z), fresh, rtol=0, atol=0)
         with torch.enable_grad():                                            # training inside: computed afresh
             model.log_prior(z).sum().backward()
-    assert model.pseudo_logits.grad is not None and model.pseudo_logits.grad.abs().sum() > 0
-    assert model._fixed_components is None                                   # and nothing kept after the block
+    assert model.prior.pseudo_logits.grad is not None and model.prior.pseudo_logits.grad.abs().sum() > 0
+    assert model.prior._fixed_components is None                                   # and nothing kept after the block

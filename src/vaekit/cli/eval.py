@@ -27,7 +27,7 @@ def main(args) -> int:
 
     from .. import distributed
     from ..device import resolve_device
-    from ..eval.run import evaluate_run
+    from ..rundir.evaluate import evaluate_run
     from ..jsonio import dumps
 
     # Under torchrun the ranks share the batches (eval.shards) and rank 0 prints the reduced report.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import DataError
-from ..models.config import LIKELIHOODS
+from ..likelihoods import LIKELIHOODS
 from ..validate import choice
 from .transforms import SPLIT_SEEDS, split_input
 

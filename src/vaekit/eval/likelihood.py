@@ -2,11 +2,11 @@
 
     log p(x) ≈ log (1/k) Σ_i p(x, z_i)/q(z_i|x),   z_i ~ q(z|x)
 
-computed as logsumexp(log w) - log k (``objectives.iwae``).  Its expectation is the IWAE
+computed as logsumexp(log w) - log k (``objectives.iwae``, whose ``log_px`` is the same without
+the sharing among ranks).  Its expectation is the IWAE
 bound L_k <= log p(x), which rises to log p(x) as k grows; log p(x) - ELBO is the
 KL(q(z|x) || p(z|x)) the lecture's derivation drops.  Works on any
-``models.protocol.LatentVariableModel`` (``encode`` and ``log_likelihood``); ``VAE.log_prob``
-calls it.
+``models.protocol.LatentVariableModel`` (``encode`` and ``log_likelihood``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from ..objectives.iwae import log_weights
+from ..objectives.iwae import log_px_batch
 from ..validate import positive_int
 from .shards import batches
 
@@ -44,20 +44,6 @@ def log_px(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, generat
     out = [x.new_empty(0)]
     with model.fixed_prior():     # the VampPrior's pseudo-inputs encoded once, not once per chunk
         for rows, generator in parts:
-            out.append(_batch_log_px(model, x[rows], k, max_rows, generator))
+            out.append(log_px_batch(model, x[rows], k, max_rows, generator))
     return torch.cat(out)
 
-
-def _batch_log_px(model, xb: torch.Tensor, k: int, max_rows: int, generator: torch.Generator | None) -> torch.Tensor:
-    """log p(x) of one batch xb (B, C, H, W) -> (B,): the k weights in chunks of at most max_rows decodes."""
-    encoded = model.encode(xb)
-    chunk = max(1, max_rows // len(xb))
-    top = total = None                                   # running max of log w, Σ exp(log w - top): (B,)
-    for j in range(0, k, chunk):
-        log_w = log_weights(model, xb, min(chunk, k - j), generator, encoded).double()   # (c, B)
-        new_top = log_w.max(0).values if top is None else torch.maximum(top, log_w.max(0).values)
-        new_top = torch.where(torch.isfinite(new_top), new_top, 0.0)   # all -inf: keep exp() finite
-        scaled = (log_w - new_top).exp().sum(0)
-        total = scaled if total is None else total * (top - new_top).exp() + scaled
-        top = new_top
-    return (top + total.log() - math.log(k)).to(xb.dtype)     # log (1/k) Σ_i w_i, as iwae_bound

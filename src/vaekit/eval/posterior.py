@@ -19,7 +19,8 @@ import math
 
 import torch
 
-from ..objectives.elbo import kl_standard_normal, reparameterize
+from ..models.gaussian import kl_standard_normal
+from ..objectives.elbo import elbo
 from ..objectives.iwae import log_weights
 from ..validate import positive_int
 from .elbo import elbo_means
@@ -66,7 +67,7 @@ def variance_stats(m: torch.Tensor, log_var: torch.Tensor) -> dict[str, float]:
         "collapsed": (var < COLLAPSED).double().mean().item(),
         "mean_m_sq": (m_sq / latent).mean().item(),
         "second_moment": ((m_sq + var.sum(1)) / latent).mean().item(),
-        "kl": (0.5 * (var - (1 + log_var) + m.pow(2))).sum(1).mean().item(),
+        "kl": kl_standard_normal(m, log_var).sum(1).mean().item(),
     }
 
 
@@ -135,8 +136,9 @@ def refine_q(model, x: torch.Tensor, steps: int = 30, samples: int = 4, lr: floa
 
     The lecture's step "fix P(x|z) and adjust q(z|x)": starting from the encoder's (m, σ),
     ``steps`` Adam steps (learning rate ``lr``) on every example's own (m, σ) at once, each
-    maximising that example's ELBO estimated with ``samples`` noisy codes c = m + exp(σ/2)·e
-    (the KL to N(0, I) exact).  log p(x) does not depend on q, so L_b can only approach it: the
+    maximising that example's ELBO (``objectives.elbo.elbo`` with q = (m, σ)) estimated with
+    ``samples`` codes from the model's own posterior family and prior: the KL exact where the pair
+    has a closed form (N(0, I) and a diagonal Gaussian), else estimated over the same codes.  log p(x) does not depend on q, so L_b can only approach it: the
     gap KL(q(z|x) ‖ P(z|x)) shrinks by what the encoder network left on the table (the
     amortisation gap, Cremer et al. 2018); what stays is what no diagonal Gaussian can close.
     The model is untouched (``torch.autograd.grad`` asks for the gradients of m and σ only).
@@ -156,11 +158,9 @@ def refine_q(model, x: torch.Tensor, steps: int = 30, samples: int = 4, lr: floa
     second = [torch.zeros_like(t) for t in q]
     for t in range(1, steps + 1):
         with torch.enable_grad():
-            m, log_var = q
-            z = reparameterize(m, log_var, generator, samples=samples)           # (S, N, L)
-            elbo = model.log_likelihood(z, x).mean(0) - kl_standard_normal(m, log_var).sum(-1)   # (N,)
+            recon, kl = elbo(model, x, generator, q=tuple(q), samples=samples)   # (N,), (N, L or 1)
             # a sum: each example's (m, σ) gets the gradient of its own ELBO
-            grads = torch.autograd.grad(elbo.sum(), q)
+            grads = torch.autograd.grad((recon - kl.sum(-1)).sum(), q)
         with torch.no_grad():
             for p, g, m1, m2 in zip(q, grads, first, second):
                 m1.mul_(beta1).add_(g, alpha=1 - beta1)

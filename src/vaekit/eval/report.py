@@ -18,24 +18,12 @@ import torch
 from .. import distributed
 from ..data.transforms import bits_per_dim
 from ..errors import VaekitError
+from ..models.inputs import check_input
 from ..validate import positive_int
 from .elbo import elbo_sums
 from .likelihood import log_px
 
 ACTIVE_THRESHOLD = 0.01
-
-
-def check_input(model, x: torch.Tensor) -> None:
-    """One-line errors for data a model cannot be evaluated on."""
-    config = getattr(model, "config", None)
-    shape = None if config is None else tuple(config.image_shape)
-    if shape is not None and tuple(x.shape[1:]) != shape:
-        raise VaekitError(f"the model expects images of shape {shape} (C, H, W); the data has {tuple(x.shape[1:])}")
-    if not torch.isfinite(x).all():
-        raise VaekitError(f"the data holds {int((~torch.isfinite(x)).sum())} NaN or infinite values")
-    if model.likelihood == "bernoulli" and (x.min() < 0 or x.max() > 1):
-        raise VaekitError(f"a bernoulli likelihood needs data in [0, 1]; got values in "
-                          f"[{x.min().item():.3g}, {x.max().item():.3g}]")
 
 
 @torch.no_grad()
@@ -84,7 +72,7 @@ def evaluate(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, seed:
         recon = sums["recon"].item() / n
         kl_per_dim = (sums["kl_per_dim"] / n).tolist()
         kl_total = sum(kl_per_dim)
-        if not model.prior_is_standard:   # the VampPrior: no KL per dimension
+        if not model.kl_in_closed_form:   # a one-sample estimate of the whole KL: no KL per dimension
             kl_per_dim = []
         lp = log_px(model, x, k=k, batch_size=batch_size, seed=seed + 1)   # this rank's examples
         active, _ = active_units(model, x)

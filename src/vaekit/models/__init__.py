@@ -1,7 +1,9 @@
 """Models: plain ``nn.Module``s built from a frozen config.
 
-``VAE`` (``ModelConfig``: a VAE or the plain autoencoder; ``TwoLayerVAE`` for two stochastic
-layers; ``build_model`` picks the class) and ``gmm.GaussianMixture``
+``VAE`` (``ModelConfig``: a VAE or the plain autoencoder) is built from parts: encoder and
+decoder networks (``networks``), a posterior family (``posteriors``: diagonal Gaussian, IAF,
+the two-layer q(z1|x) q(z2|z1)) and a prior (``priors``: N(0, I), VampPrior, a learned
+mixture, the two-layer p(z2) p(z1|z2)).  ``VAE`` and ``gmm.GaussianMixture``
 (``gmm.GMMConfig``) share the ``protocol.DensityModel`` interface: ``log_prob``, ``sample``,
 ``likelihood`` and the class flag ``log_prob_is_exact``.
 
@@ -11,9 +13,9 @@ so reading a config (to build the CLI's flags, say) stays light.
 
 from importlib import import_module as _import_module
 
-from .config import ARCHS, LIKELIHOODS, MODEL_KINDS, ModelConfig
+from .config import ARCHS, LIKELIHOODS, MODEL_KINDS, POSTERIORS, PRIORS, ModelConfig
 
-_WHERE = {"VAE": "vae", "TwoLayerVAE": "two_layer", "build_model": "build", "model_class": "build", "DensityModel": "protocol", "LatentVariableModel": "protocol"}
+_WHERE = {"VAE": "vae", "build_model": "build", "model_class": "build", "DensityModel": "protocol", "LatentVariableModel": "protocol"}
 
 
 def __getattr__(name: str):
@@ -26,5 +28,5 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_WHERE})
 
 
-__all__ = ["ARCHS", "LIKELIHOODS", "MODEL_KINDS", "VAE", "DensityModel", "LatentVariableModel", "ModelConfig",
-           "TwoLayerVAE", "build_model", "model_class"]
+__all__ = ["ARCHS", "LIKELIHOODS", "MODEL_KINDS", "POSTERIORS", "PRIORS", "VAE", "DensityModel",
+           "LatentVariableModel", "ModelConfig", "build_model", "model_class"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import torch
 
 from .config import ModelConfig
-from .two_layer import TwoLayerVAE
 from .vae import VAE
 
 
 def model_class(config: ModelConfig) -> type[VAE]:
-    """``TwoLayerVAE`` for two stochastic layers, else ``VAE`` (the AE, the VAE, the linear VAE)."""
-    return TwoLayerVAE if config.stochastic_layers == 2 else VAE
+    """``VAE`` for every config: the AE, the VAE, the linear VAE, two stochastic layers, any prior or
+    posterior (its parts, ``vae.build_prior`` and ``vae.build_posterior``, differ; the class does not)."""
+    return VAE
 
 
 def build_model(config: ModelConfig, seed: int = 0) -> VAE:

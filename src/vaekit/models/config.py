@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ..errors import ConfigError
+from ..likelihoods import LIKELIHOODS
 from ..validate import choice, integer, size, sizes
 
 MODEL_KINDS = ("vae", "ae")
 ARCHS = ("mlp", "conv", "linear")
-LIKELIHOODS = ("bernoulli", "gaussian")
-PRIORS = ("standard", "vamp")
+PRIORS = ("standard", "vamp", "mog")
+POSTERIORS = ("diag", "iaf")
+MAX_FLOW_STEPS = 64
 MAX_STOCHASTIC_LAYERS = 2
 COVARIANCES = ("diag", "full")   # of a Gaussian mixture's components (gmm.GMMConfig)
 DEFAULT_HIDDEN = (400,)
@@ -37,7 +39,7 @@ class ModelConfig:
     (Tomczak & Welling 2018) over ``pseudo_inputs`` = K learned pseudo-inputs u_k (0 for the
     standard prior).
     stochastic_layers: 1, or 2 for the IWAE paper's hierarchy (Burda et al. 2016,
-    ``models.two_layer``): q(z1|x) q(z2|z1), p(z2) p(z1|z2) p(x|z1), where ``latent`` is the
+    ``models.posteriors.TwoLayerGaussian``, ``models.priors.HierarchicalPrior``): q(z1|x) q(z2|z1), p(z2) p(z1|z2) p(x|z1), where ``latent`` is the
     size of z1, ``latent2`` that of z2 and ``hidden2`` the widths between them (the paper's
     784-200-200-100 / 100-100-50 is hidden (200, 200), latent 100, hidden2 (100, 100),
     latent2 50).  One layer has latent2 0 and hidden2 ().
@@ -55,6 +57,9 @@ class ModelConfig:
     stochastic_layers: int = 1
     latent2: int = 0
     hidden2: tuple[int, ...] = ()
+    posterior: str = "diag"
+    flow_steps: int = 0
+    prior_components: int = 0
 
     def __post_init__(self):
         choice("kind", self.kind, MODEL_KINDS)
@@ -72,6 +77,17 @@ class ModelConfig:
         elif self.pseudo_inputs != 0:
             raise ConfigError(f"pseudo_inputs={self.pseudo_inputs} would be ignored: only prior 'vamp' has "
                               "pseudo-inputs", setting="pseudo_inputs")
+        if self.prior == "mog":
+            size("prior_components", self.prior_components)
+        elif self.prior_components != 0:
+            raise ConfigError(f"prior_components={self.prior_components} would be ignored: only prior 'mog' has "
+                              "components", setting="prior_components")
+        check_posterior(self.kind, self.prior, self.stochastic_layers, self.posterior)
+        if self.posterior == "iaf":
+            integer("flow_steps", self.flow_steps, 1, MAX_FLOW_STEPS)
+        elif self.flow_steps != 0:
+            raise ConfigError(f"flow_steps={self.flow_steps} would be ignored: only posterior 'iaf' has flow steps",
+                              setting="flow_steps")
         object.__setattr__(self, "hidden2", check_layers(self.kind, self.arch, self.prior, self.stochastic_layers,
                                                          self.latent2, self.hidden2))
         if self.arch == "conv":
@@ -97,19 +113,40 @@ class ModelConfig:
 
 
 def check_prior(kind: str, arch: str, prior: str) -> None:
-    """The VampPrior needs a VAE's encoder, and would cost the linear model its exact log p(x).
+    """A learned prior (the VampPrior, the mixture) needs a VAE, and would cost the linear model its
+    exact log p(x).
 
     Shared by ``ModelConfig`` and ``train.TrainConfig`` (the same names, the same errors).
     """
     choice("prior", prior, PRIORS)
-    if prior != "vamp":
+    if prior == "standard":
         return
     if kind != "vae":
-        raise ConfigError("prior 'vamp' needs a VAE: a plain autoencoder (kind or model 'ae') has no q(z|x) to "
-                          "build the prior from, and no prior", setting="prior")
+        why = "no q(z|x) to build the prior from, and no prior" if prior == "vamp" else "no prior to learn"
+        raise ConfigError(f"prior {prior!r} needs a VAE: a plain autoencoder (kind or model 'ae') has {why}",
+                          setting="prior")
     if arch == "linear":
-        raise ConfigError("prior 'vamp' with arch 'linear' would lose the exact log p(x), which needs "
+        raise ConfigError(f"prior {prior!r} with arch 'linear' would lose the exact log p(x), which needs "
                           "p(z) = N(0, I); use prior 'standard' or arch 'mlp'", setting="prior")
+
+
+def check_posterior(kind: str, prior: str, stochastic_layers, posterior: str) -> None:
+    """The IAF posterior refines a VAE's one diagonal-Gaussian layer.
+
+    Shared by ``ModelConfig`` and ``train.TrainConfig`` (the same names, the same errors).
+    """
+    choice("posterior", posterior, POSTERIORS)
+    if posterior == "diag":
+        return
+    if kind != "vae":
+        raise ConfigError(f"posterior {posterior!r} needs a VAE: a plain autoencoder (kind or model 'ae') has a "
+                          "deterministic code, no q(z|x)", setting="posterior")
+    if prior == "vamp":
+        raise ConfigError(f"posterior {posterior!r} with prior 'vamp': the VampPrior is made of the encoder's "
+                          "diagonal-Gaussian posteriors; use posterior 'diag' or another prior", setting="posterior")
+    if stochastic_layers != 1:
+        raise ConfigError(f"posterior {posterior!r} has one stochastic layer; got stochastic_layers "
+                          f"{stochastic_layers} (its q(z1|x) q(z2|z1) is built in)", setting="posterior")
 
 
 def check_layers(kind: str, arch: str, prior: str, stochastic_layers, latent2, hidden2) -> tuple[int, ...]:

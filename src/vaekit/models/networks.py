@@ -128,7 +128,7 @@ class LinearDecoder(nn.Module):
 class GaussianLayer(nn.Module):
     """A Gaussian between two codes of a hierarchy: u (..., a) -> (..., 2·b) = [m, σ] (σ a log-variance).
 
-    An MLP a -> hidden... -> 2b (``TwoLayerVAE``'s q(z2|z1) and p(z1|z2)); or, with ``linear``,
+    An MLP a -> hidden... -> 2b (the two-layer model's q(z2|z1) and p(z1|z2)); or, with ``linear``,
     m = A u + c and one learned σ vector (b,), repeated for every u: the linear two-layer model
     stays linear-Gaussian, so its exact log p(x) is known.  Leading dimensions pass through
     (the k samples of importance sampling).

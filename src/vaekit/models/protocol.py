@@ -18,9 +18,10 @@ and the Gaussian mixture (``models.gmm.GaussianMixture``):
                         VAE's decoded means E[x|z] of prior draws z ~ N(0, I)
 
 ``LatentVariableModel`` is what the objectives (``objectives.elbo``, ``objectives.iwae``) and
-the log p(x) estimator (``eval.likelihood``) call: a prior p(z) (``log_prior``), an encoder
-q(z|x) (``encode``, then ``sample_posterior`` draws codes with their log q), a decoder p(x|z),
-the one-sample ELBO terms as ``forward``, and ``fixed_prior`` for evaluation loops.  The VAE
+the log p(x) estimator (``eval.likelihood``) call: a ``prior`` p(z) (``models.priors``), an
+encoder (``encode``) whose outputs ``q(m, σ)`` turns into the posterior q(z|x)
+(``models.posteriors``: ``rsample`` draws codes with their log q), a decoder p(x|z), the
+one-sample ELBO terms as ``forward``, and ``fixed_prior`` for evaluation loops.  The VAE
 is one; so is any model a test builds with a known answer.
 """
 
@@ -60,8 +61,9 @@ class LatentVariableModel(Protocol):
 
     latent_dim: int
     is_variational: bool     # False for a plain autoencoder: no q(z|x) noise, no P(x)
-    prior_is_standard: bool  # p(z) = N(0, I), KL in closed form per dimension (False: the VampPrior)
+    kl_in_closed_form: bool  # KL(q ‖ p) in closed form per dimension (N(0, I) and a diagonal Gaussian q)
     kl_size: int             # the length of forward's KL per example: latent_dim, or 1 (a one-sample estimate)
+    prior: torch.nn.Module   # p(z): log_prob, sample, kl, fixed (``models.priors``)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (B, C, H, W) -> m: (B, L), log_var: (B, L) (None for a plain autoencoder)."""
@@ -75,13 +77,9 @@ class LatentVariableModel(Protocol):
         """x: (B, C, H, W) -> ``objectives.elbo.ElboTerms``: recon (B,), kl (B, L) or None, nats."""
         ...
 
-    def sample_posterior(self, m: torch.Tensor, log_var: torch.Tensor, samples: int | None = None,
-                         generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """From ``encode``'s (m, log_var): z ~ q(z|x) (B, L) or (samples, B, L), and log q(z|x) (B,) or (samples, B)."""
-        ...
-
-    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
-        """log p(z) in nats: z (..., L) -> (...)."""
+    def q(self, m: torch.Tensor, log_var: torch.Tensor):
+        """From ``encode``'s (m, log_var): q(z|x), whose ``rsample(samples, generator)`` gives z ~ q(z|x)
+        (B, L) or (samples, B, L) and log q(z|x) (B,) or (samples, B)."""
         ...
 
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -89,6 +87,6 @@ class LatentVariableModel(Protocol):
         ...
 
     def fixed_prior(self) -> AbstractContextManager[None]:
-        """A block in which the parameters stay fixed (evaluation under ``torch.no_grad``): ``log_prior``
+        """A block in which the parameters stay fixed (evaluation under ``torch.no_grad``): ``prior.log_prob``
         may reuse work that depends on them alone (the VampPrior's encoding of its pseudo-inputs)."""
         ...

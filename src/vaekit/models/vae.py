@@ -1,4 +1,9 @@
-"""The lecture's autoencoder and variational autoencoder.
+"""The lecture's autoencoder and variational autoencoder, built from parts.
+
+    encoder     x -> (m, σ), a network (``networks``)
+    posterior   (m, σ) -> q(z|x), a family of distributions (``posteriors``)
+    prior       p(z) (``priors``)
+    decoder     z -> p(x|z), a network and a likelihood (``observe``)
 
 Notation (lecture -> code), with σ the *log-variance* of the code noise:
 
@@ -9,14 +14,13 @@ Notation (lecture -> code), with σ the *log-variance* of the code noise:
 
 The lecture writes c = m + exp(σ)·e while also calling exp(σ) the variance; the noise
 scale must be the standard deviation exp(σ/2) for both statements to hold, so that is
-what we use (``objectives.elbo.reparameterize``).
+what we use (``gaussian.reparameterize``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import ClassVar
 
 import torch
@@ -25,23 +29,55 @@ from torch import nn
 from torch.distributions import Bernoulli, Distribution, Independent, LowRankMultivariateNormal, Normal
 
 from ..errors import VaekitError
-from ..objectives.elbo import LOG_2PI, ElboTerms, kl_standard_normal, reparameterize, reparameterize_with_log_q
 from ..validate import integer, positive_int
 from .config import ModelConfig
-from .logspace import logsumexp, softplus_sum
+from .gaussian import log_normal, log_standard_normal   # noqa: F401  (re-exported: older imports)
+from .inputs import check_input
+from .logspace import softplus_sum
 from .networks import ConvDecoder, ConvEncoder, LinearDecoder, LinearEncoder, MLPDecoder, MLPEncoder
+from .posteriors import IAF, DiagonalGaussian, TwoLayerGaussian
+from .priors import HierarchicalPrior, MixturePrior, Prior, StandardNormal, VampPrior
+
+# Where the parameters of runs saved before the parts lived (name then -> name now): loading
+# such a run renames them (``_renamed_parts``) and marks the model ``loaded_before_parts``.  Their
+# order in ``parameters()`` is unchanged except for the VampPrior's pseudo-inputs, then a
+# parameter of the VAE itself and so listed first (``positions_before_parts``: the optimizer
+# state of such a run is put in today's order, ``train.optim.reordered``).
+OLD_NAMES = {"pseudo_logits": "prior.pseudo_logits", "encoder2.": "posterior.encoder2.",
+             "prior1.": "prior.conditional."}
 
 
-def log_normal(z: torch.Tensor, m: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """Σ_l log N(z_l; m_l, exp(σ_l)) = −½ Σ_l [(z_l − m_l)² exp(−σ_l) + σ_l + log 2π], σ a log-variance:
-    (..., L) -> (...), nats (unchecked: hot loops; ``Normal.log_prob`` computes the same in more passes)."""
-    d = z - m
-    return -0.5 * (d * d * torch.exp(-log_var) + log_var + LOG_2PI).sum(-1)
+def build_posterior(config: ModelConfig) -> nn.Module | None:
+    """The posterior family the config names; None for a plain autoencoder (no q(z|x))."""
+    if config.kind != "vae":
+        return None
+    if config.stochastic_layers == 2:
+        return TwoLayerGaussian(config.latent, config.latent2, config.hidden2, config.arch == "linear")
+    if config.posterior == "iaf":
+        return IAF(config.latent, config.flow_steps)
+    return DiagonalGaussian()
 
 
-def log_standard_normal(z: torch.Tensor) -> torch.Tensor:
-    """Σ_l log N(z_l; 0, 1): (..., L) -> (...), nats."""
-    return Normal(0.0, 1.0, validate_args=False).log_prob(z).sum(-1)
+def build_prior(config: ModelConfig, encode: Callable) -> Prior:
+    """The prior the config names.  A plain autoencoder keeps N(0, I): the codes ``sample`` decodes."""
+    if config.stochastic_layers == 2:
+        return HierarchicalPrior(config.latent, config.latent2, config.hidden2, config.arch == "linear")
+    if config.prior == "vamp":
+        return VampPrior(config.pseudo_inputs, config.image_shape, config.latent, encode)
+    if config.prior == "mog":
+        return MixturePrior(config.prior_components, config.latent)
+    return StandardNormal(config.latent)
+
+
+def _renamed_parts(module, state_dict, prefix, *args) -> None:
+    """A load_state_dict pre-hook: the parameter names of runs saved before the parts (``OLD_NAMES``)."""
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        rest = key[len(prefix):]
+        for old, new in OLD_NAMES.items():
+            if rest.startswith(old) and (old.endswith(".") or rest == old):
+                state_dict[prefix + new + rest[len(old):]] = state_dict.pop(key)
+                module.loaded_before_parts = True
+                break
 
 
 class VAE(nn.Module):
@@ -50,8 +86,15 @@ class VAE(nn.Module):
     Both decode to a distribution p(x|z), so reconstruction errors are log-likelihoods in
     nats for either.  ``encode`` returns (m, log_var); log_var is None for the plain AE.
     ``forward(x)`` (what ``model(x)`` runs) returns the one-sample ELBO terms per example,
-    the quantity training maximises.  It is a ``DensityModel`` and a ``LatentVariableModel``
-    (``models.protocol``): ``log_prob`` estimates log p(x) by importance sampling.
+    the quantity training maximises (``objectives.elbo.elbo``, from the parts).  It is a
+    ``DensityModel`` and a ``LatentVariableModel`` (``models.protocol``): ``log_prob``
+    estimates log p(x) by importance sampling.
+
+    The parts (``models`` docstring): ``encoder`` and ``decoder`` networks, ``posterior`` (a
+    family from ``posteriors``: diagonal Gaussian, IAF, or the two-layer q(z1|x) q(z2|z1);
+    None for the AE) and ``prior`` (from ``priors``: N(0, I), VampPrior, a learned mixture, or
+    the two-layer p(z2) p(z1|z2)).  With two stochastic layers the code is z = [z1, z2] and the
+    decoder reads z1 (the first ``config.latent`` entries).
 
     ``arch="linear"`` is the linear VAE of Lucas et al. (2019, "Don't blame the ELBO"):
     q(z|x) = N(A x + c, diag exp(σ)) with σ one learned vector, p(x|z) = N(W z + b, s² I)
@@ -66,9 +109,6 @@ class VAE(nn.Module):
 
     def __init__(self, config: ModelConfig):
         super().__init__()
-        if config.stochastic_layers != 1 and type(self) is VAE:
-            raise VaekitError(f"VAE has one stochastic layer; this config has {config.stochastic_layers} "
-                              "(models.build_model builds the TwoLayerVAE it describes)")
         self.config = config
         c, h, w = config.image_shape
         enc_out = 2 * config.latent if config.kind == "vae" else config.latent
@@ -83,13 +123,26 @@ class VAE(nn.Module):
         else:
             self.encoder = ConvEncoder(config.image_shape, config.hidden, enc_out, config.conv_channels)
             self.decoder = ConvDecoder(config.latent, config.hidden, dec_shape, config.conv_channels)
-        if config.prior == "vamp":   # u_k = sigmoid(a_k), images in (0, 1); a_k ~ N(0, 0.1²): grey, slightly varied
-            self.pseudo_logits = nn.Parameter(0.1 * torch.randn(config.pseudo_inputs, *config.image_shape))
-        self._fixed_components: tuple[torch.Tensor, torch.Tensor] | None = None   # set inside fixed_prior
+        # after the networks, in this order: parameters() lists them as runs saved before the parts did
+        self.posterior = build_posterior(config)
+        self.prior = build_prior(config, self._encode_gaussian)
+        self.register_load_state_dict_pre_hook(_renamed_parts)
+        self.loaded_before_parts = False   # set when weights saved before the parts are loaded
+
+    def positions_before_parts(self) -> list[int]:
+        """For each parameter in today's ``parameters()`` order, its position in a run saved before the
+        parts: the same, except that the VampPrior's pseudo-inputs came first."""
+        names = [name for name, _ in self.named_parameters()]
+        then = sorted(range(len(names)), key=lambda i: names[i] != "prior.pseudo_logits")   # stable
+        positions = [0] * len(names)
+        for position, i in enumerate(then):
+            positions[i] = position
+        return positions
 
     @property
     def latent_dim(self) -> int:
-        return self.config.latent
+        """The size of a code z: latent, or latent + latent2 with two stochastic layers (z = [z1, z2])."""
+        return self.config.latent + self.config.latent2
 
     @property
     def likelihood(self) -> str:
@@ -107,89 +160,77 @@ class VAE(nn.Module):
 
     @property
     def prior_is_standard(self) -> bool:
-        """Whether p(z) = N(0, I) (the KL in closed form, per dimension); False for the VampPrior."""
-        return self.config.prior == "standard"
+        """Whether p(z) = N(0, I)."""
+        return type(self.prior) is StandardNormal
+
+    @property
+    def kl_in_closed_form(self) -> bool:
+        """Whether KL(q(z|x) ‖ p(z)) has a closed form per dimension for this prior and posterior
+        (N(0, I) and a diagonal Gaussian q); else ``forward`` estimates it from its one code."""
+        return self.is_variational and self.prior.offers_kl(self.posterior)
 
     @property
     def kl_size(self) -> int:
-        """The length of ``forward``'s KL per example: latent (exact, per dimension) for the standard
-        prior, 1 (a one-sample estimate of the whole KL) for the VampPrior."""
-        return self.latent_dim if self.prior_is_standard else 1
+        """The length of ``forward``'s KL per example: latent (exact, per dimension) where the KL has a
+        closed form, 1 (a one-sample estimate of the whole KL) otherwise."""
+        return self.latent_dim if self.kl_in_closed_form else 1
 
     def pseudo_inputs(self) -> torch.Tensor:
         """The VampPrior's pseudo-inputs u_k = sigmoid(a_k): (K, C, H, W) in (0, 1)."""
-        return torch.sigmoid(self.pseudo_logits)
+        return self.prior.pseudo_inputs()
 
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:
-        """log p(z) in nats: z (..., L) -> (...).
+        """log p(z) in nats: z (..., L) -> (...) (``prior.log_prob``)."""
+        return self.prior.log_prob(z)
 
-        Standard prior: Σ_l log N(z_l; 0, 1).  VampPrior: log (1/K) Σ_k q(z|u_k), the mixture of
-        the encoder's posteriors at the K pseudo-inputs, by log-sum-exp over k.  Each component's
-        log N(z; m_k, v_k) = -½ Σ_l [log 2π + σ_kl + m_kl²/v_kl] + z·(m_k/v_k) - ½ z²·(1/v_k)
-        (v = exp(σ), ``vamp_components``): one matrix product for all K, as the diagonal GMM's
-        (``gmm``), instead of a (..., K, L) tensor of differences (328 MB for a chunk of 4096
-        codes, K = 500, L = 40).
-        """
-        if self.prior_is_standard:
-            return log_standard_normal(z)
-        const, weights = self.vamp_components()                                              # (K,), (K, 2L)
-        zz = torch.cat([z, z * z], -1).reshape(-1, weights.shape[1])                         # (N, 2L)
-        log_q = torch.addmm(const, zz, weights.T).view(*z.shape[:-1], -1)                    # (..., K)
-        return logsumexp(log_q) - math.log(self.config.pseudo_inputs)
-
-    def vamp_components(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The VampPrior's K Gaussians q(z|u_k) = N(m_k, v_k) as log N(z; m_k, v_k) = const_k + [z, z²]·w_k.
-
-        Returns const (K,) = -½ Σ_l [log 2π + σ_kl + m_kl²/v_kl] and w (K, 2L) = [m_k/v_k, -½/v_k],
-        from one pass of the encoder over the pseudo-inputs; inside ``fixed_prior``, without
-        gradients, the table computed on entering the block.
-        """
-        if self._fixed_components is not None and not torch.is_grad_enabled():
-            return self._fixed_components
-        m, log_var = self.encode(self.pseudo_inputs())                                       # (K, L) each
-        precision = torch.exp(-log_var)                                                      # 1/v, (K, L)
-        const = -0.5 * (log_var + m * m * precision + LOG_2PI).sum(-1)                       # (K,)
-        return const, torch.cat([m * precision, -0.5 * precision], -1)
-
-    @contextlib.contextmanager
-    def fixed_prior(self) -> Iterator[None]:
+    def fixed_prior(self) -> contextlib.AbstractContextManager[None]:
         """A block in which the parameters do not change (evaluation): log p(z) computed without
-        gradients reuses one encoding of the VampPrior's pseudo-inputs instead of encoding all K
-        again for every batch of codes (``eval.likelihood.log_px``, ``eval.elbo.elbo_sums``).
-        Nothing to fix for the standard prior.  Re-entrant; with gradients on, log p(z) is
-        computed afresh (training may change the parameters)."""
-        if self.prior_is_standard or self.config.prior != "vamp" or self._fixed_components is not None:
-            yield
-            return
-        with torch.no_grad():
-            self._fixed_components = self.vamp_components()
-        try:
-            yield
-        finally:
-            self._fixed_components = None
+        gradients may reuse work (the VampPrior encodes its pseudo-inputs once for the block,
+        ``eval.likelihood.log_px``, ``eval.elbo.elbo_sums``).  Re-entrant."""
+        return self.prior.fixed()
+
+    def _encode_gaussian(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The encoder's (m, σ) of x, (B, latent) each: the VampPrior's components q(z|u_k)."""
+        return self.encoder(x).chunk(2, dim=-1)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x: (B, C, H, W) float in [0, 1] -> m: (B, latent), log_var: (B, latent) or None."""
+        """x: (B, C, H, W) float in [0, 1] -> m: (B, L), log_var: (B, L) or None (the plain AE).
+
+        With two stochastic layers, m = [m1, m2] and log_var = [σ1, σ2] along the mean path,
+        (m2, σ2) of q(z2|z1 = m1): what reconstructions, interpolations and the active-unit count
+        use (q(z2|x) itself is not Gaussian).  With an IAF posterior, the flow's base Gaussian.
+        """
         out = self.encoder(x)
         if not self.is_variational:
             return out, None
         m, log_var = out.chunk(2, dim=-1)
-        return m, log_var
+        return self.posterior.summary(m, log_var)
+
+    def q(self, m: torch.Tensor, log_var: torch.Tensor):
+        """q(z|x) from ``encode``'s (m, log_var), (B, L) each: an object with ``rsample`` (``posteriors``)."""
+        return self.posterior(m, log_var)
+
+    def _check_code(self, z: torch.Tensor) -> None:
+        if z.shape[-1] != self.latent_dim:
+            layers = (f"{self.config.latent} + {self.config.latent2} = {self.latent_dim} entries, [z1, z2]"
+                      if self.config.latent2 else f"{self.latent_dim} entries")
+            raise VaekitError(f"a code of this model has {layers}; got {z.shape[-1]}")
 
     def decode(self, z: torch.Tensor, validate: bool = True) -> Distribution:
-        """z: (B, latent) -> p(x|z) with batch shape (B,) and event shape (C, H, W).
+        """z: (B, latent_dim) -> p(x|z) with batch shape (B,) and event shape (C, H, W).
 
         ``log_prob(x)`` is log p(x|z) per example in nats (summed over pixels, every
         constant kept); ``mean`` is the image.  The distribution checks its arguments, so
         ``log_prob`` of data outside the support (a Bernoulli of 0..255 pixels) raises
         ValueError.  ``validate=False`` skips the checks: for the hot loops of training and
         importance sampling (``forward``, ``log_likelihood``), whose inputs are known good.
+        With two stochastic layers the decoder reads z1 (z2 reaches x only through z1).
         """
-        return self.observe(z, validate)
+        self._check_code(z)
+        return self.observe(z[..., :self.config.latent], validate)
 
     def observe(self, z: torch.Tensor, validate: bool = True) -> Distribution:
-        """p(x|z) from the code the decoder reads, (B, latent): ``decode`` itself here; a
-        ``TwoLayerVAE`` decodes [z1, z2] by passing z1 here."""
+        """p(x|z) from the code the decoder reads, (B, latent)."""
         out = self.decoder(z)
         if self.config.arch == "linear":   # out is the mean W z + b itself; one noise scale s for every pixel
             scale = torch.exp(0.5 * self.decoder.log_var).expand_as(out)
@@ -201,37 +242,31 @@ class VAE(nn.Module):
             base = Normal(torch.sigmoid(mean_logit), torch.exp(0.5 * log_var), validate_args=validate)
         return Independent(base, 3, validate_args=validate)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, validate: bool = True) -> ElboTerms:
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, validate: bool = True):
         """The one-sample ELBO terms of each example: x (B, C, H, W) in [0, 1] -> ``ElboTerms``.
 
-        recon = log p(x|c), (B,), nats, at the noisy code c = m + exp(σ/2)·e, e ~ N(0, I)
-        drawn from ``generator`` (``objectives.elbo.reparameterize``); kl = KL(q(z|x) || N(0, I))
-        per latent dimension, (B, L), nats.  A plain autoencoder decodes c = m and has kl None.
-        L_b ≈ recon - kl.sum(-1).  ``validate=False`` builds p(x|c) unchecked (see ``decode``);
-        ``objectives.elbo.elbo_terms``, which training and evaluation call, does so.
+        recon = log p(x|c), (B,), nats, at a code c ~ q(z|x) drawn from ``generator``; kl =
+        KL(q(z|x) ‖ p(z)) per latent dimension, (B, L), where it has a closed form, else the
+        one-sample estimate log q(c|x) − log p(c), (B, 1).  A plain autoencoder decodes c = m
+        and has kl None.  L_b ≈ recon − kl.sum(-1).  The formula is ``objectives.elbo.elbo``,
+        the one ELBO every caller shares; ``forward`` is its entry point for ``model(x)``, which
+        hooks, ``torch.compile`` and DDP wrap.  ``validate=False`` builds p(x|c) unchecked.
         """
-        m, log_var = self.encode(x)
-        if log_var is None:
-            return ElboTerms(self.decode(m, validate).log_prob(x), None)
-        if self.prior_is_standard:
-            z = reparameterize(m, log_var, generator)
-            return ElboTerms(self.decode(z, validate).log_prob(x), kl_standard_normal(m, log_var))
-        # no closed form (the VampPrior, two stochastic layers): a one-sample estimate, (B, 1)
-        z, log_q = self.sample_posterior(m, log_var, generator=generator)
-        return ElboTerms(self.decode(z, validate).log_prob(x), (log_q - self.log_prior(z)).unsqueeze(-1))
+        from ..objectives.elbo import elbo   # the one ELBO lives a layer up (tests/test_layers.py)
+
+        return elbo(self, x, generator=generator, validate=validate)
 
     def sample_posterior(self, m: torch.Tensor, log_var: torch.Tensor, samples: int | None = None,
                          generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Codes z ~ q(z|x) and their log q(z|x), from ``encode``'s (m, log_var), each (B, L).
 
         Returns z (B, L) and log q (B,), or (samples, B, L) and (samples, B) with ``samples``;
-        nats.  Here q(z|x) = N(m, exp(σ)) and z = m + exp(σ/2)·e (``reparameterize_with_log_q``);
-        ``TwoLayerVAE`` draws z1, then z2 given z1.
+        nats (``q(m, log_var).rsample``).
         """
-        return reparameterize_with_log_q(m, log_var, generator, samples)
+        return self.q(m, log_var).rsample(samples, generator)
 
     def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """log p(x|z) in nats for several codes per example: z (S, B, L), x (B, C, H, W) -> (S, B).
+        """log p(x|z) in nats for several codes per example: z (S, B, latent_dim), x (B, C, H, W) -> (S, B).
 
         Equal to ``decode(z[s]).log_prob(x)`` for each s, without S copies of x and without
         argument checks (the importance-sampling hot loop; ``objectives.iwae``).  For the
@@ -239,6 +274,8 @@ class VAE(nn.Module):
         Σ_d x_d·l_d = h·(Wᵀx) + b·x, so only softplus(l) is computed per pixel
         (``logspace.softplus_sum``): log p(x|z) = Σ_d [x_d·l_d - softplus(l_d)].
         """
+        self._check_code(z)
+        z = z[..., :self.config.latent]   # the code the decoder reads (z1 with two layers)
         s, b, latent = z.shape
         if self.config.likelihood == "bernoulli" and self.config.arch == "mlp":
             *body, last = self.decoder.net
@@ -253,16 +290,14 @@ class VAE(nn.Module):
                  generator: torch.Generator | None = None) -> torch.Tensor:
         """The importance-sampled estimate of log p(x) per example: x (N, C, H, W) -> (N,), nats.
 
-        log (1/k) Σ_i p(x, z_i)/q(z_i|x), z_i ~ q(z|x) (``eval.likelihood.log_px``; its
+        log (1/k) Σ_i p(x, z_i)/q(z_i|x), z_i ~ q(z|x) (``objectives.iwae.log_px``; its
         expectation is the IWAE bound L_k <= log p(x), rising to log p(x) with k).  x must be
         what the model was trained on: binarised for "bernoulli", dequantised for "gaussian"
         (``Dataset.model_input``).  A plain autoencoder has no P(x): VaekitError.
         """
         if not self.is_variational:
             raise VaekitError("log p(x) needs a VAE; this model is a plain autoencoder (no q(z|x), no P(x))")
-        # eval builds on objectives and models: imported here, not at the top, to avoid a cycle
-        from ..eval.likelihood import log_px
-        from ..eval.report import check_input
+        from ..objectives.iwae import log_px   # the estimator lives a layer up (tests/test_layers.py)
 
         check_input(self, x)
         return log_px(self, x, k=k, batch_size=batch_size, generator=generator)
@@ -280,8 +315,6 @@ class VAE(nn.Module):
             what = "a plain autoencoder (no P(x))" if self.config.arch == "linear" else f"arch {self.config.arch!r}"
             raise VaekitError(f"the exact log p(x) needs arch 'linear' and kind 'vae'; this model is {what} "
                               "(log_prob estimates it by importance sampling for any VAE)")
-        from ..eval.report import check_input   # eval builds on models: imported here to avoid a cycle
-
         check_input(self, x)
         loc, factor, noise_var = self.linear_marginal()
         p_x = LowRankMultivariateNormal(loc, cov_factor=factor, cov_diag=noise_var)     # N(loc, F Fᵀ + s² I)
@@ -290,25 +323,20 @@ class VAE(nn.Module):
     def linear_marginal(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The linear model's p(x) = N(loc, F Fᵀ + diag(s²)), float64: (loc (D,), F (D, r), s² (D,)).
 
-        One layer: z ~ N(0, I), x = W z + b + s·ε, so loc = b and F = W.
+        The decoder reads z1 ~ N(μ, G Gᵀ) (the prior's ``linear_moments``: N(0, I) for one layer,
+        z1 = C z2 + e + D^½ η for two) and gives x = W z1 + b + s·ε, so loc = W μ + b, F = W G.
         """
         w, b = self.decoder.mean.weight.double(), self.decoder.mean.bias.double()     # (D, L), (D,)
-        return b, w, torch.exp(self.decoder.log_var.double()).expand_as(b)
+        mean, factor = self.prior.linear_moments()
+        return w @ mean.to(w.device) + b, w @ factor.to(w.device), torch.exp(self.decoder.log_var.double()).expand_as(b)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode n prior draws z ~ p(z); returns the mean images E[x|z], (n, C, H, W).
-
-        Standard prior: z ~ N(0, I).  VampPrior: k uniform over the pseudo-inputs, then z ~ q(z|u_k).
-        """
+        """Decode n prior draws z ~ p(z) (``prior.sample``); returns the mean images E[x|z], (n, C, H, W)."""
         positive_int("n", n)
         device = next(self.parameters()).device
-        z = torch.randn(n, self.latent_dim, generator=generator, device=device)
-        if not self.prior_is_standard:
-            m, log_var = self.encode(self.pseudo_inputs())
-            k = torch.randint(0, self.config.pseudo_inputs, (n,), generator=generator, device=device)
-            z = m[k] + torch.exp(0.5 * log_var[k]) * z
-        return self.decode(z).mean
+        return self.decode(self.prior.sample(n, generator, device)).mean
+
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:

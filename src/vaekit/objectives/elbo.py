@@ -1,58 +1,24 @@
-"""The evidence lower bound L_b, per example, in nats.
+"""The evidence lower bound L_b, per example, in nats: the one ELBO every caller shares.
 
     log P(x) = L_b + KL(q(z|x) || P(z|x))                        (lecture, "Maximum likelihood")
-    L_b      = E_q[log P(x|z)] - KL(q(z|x) || P(z)),  P(z) = N(0, I)
+    L_b      = E_q[log P(x|z)] - KL(q(z|x) || P(z))
 
-Training minimises the negative ELBO, -E_q[log p(x|z)] + β·KL; β = 1 is the true bound.
+computed from the model's parts (``models.vae``): its posterior q(z|x) draws the code, its
+prior gives the KL (in closed form where the pair has one: N(0, I) and a diagonal Gaussian;
+else the estimate log q(c|x) − log p(c) at the same codes), its decoder log p(x|c).
+``VAE.forward`` (``model(x)``), training, evaluation, the explorer's score and ``refine_q``
+all call ``elbo``.  Training minimises the negative ELBO, -E_q[log p(x|z)] + β·KL; β = 1 is
+the true bound.
 """
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
 
-LOG_2PI = math.log(2 * math.pi)
-
-
-def kl_standard_normal(m: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """KL(N(m, exp(σ)) || N(0, 1)) per latent dimension, in nats.
-
-    The lecture's penalty ½(exp(σ) − (1 + σ) + m²) with σ the log-variance: exp(σ) − (1+σ)
-    is the green curve, zero only at σ = 0 (variance 1).  m, log_var: (B, L) -> (B, L).
-    """
-    return 0.5 * (torch.exp(log_var) - (1 + log_var) + m.pow(2))
-
-
-def standard_noise(m: torch.Tensor, generator: torch.Generator | None = None,
-                   samples: int | None = None) -> torch.Tensor:
-    """e ~ N(0, I) shaped as m (B, L), or (samples, B, L); on m's device, in m's dtype."""
-    shape = m.shape if samples is None else (samples, *m.shape)
-    return torch.randn(shape, generator=generator, device=m.device, dtype=m.dtype)
-
-
-def reparameterize(m: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None,
-                   samples: int | None = None) -> torch.Tensor:
-    """The noisy code c = m + exp(σ/2)·e, e ~ N(0, I) (σ = log-variance, so exp(σ/2) is the std).
-
-    m, log_var: (B, L) -> (B, L), or (samples, B, L) when ``samples`` is given.
-    """
-    return m + torch.exp(0.5 * log_var) * standard_noise(m, generator, samples)
-
-
-def reparameterize_with_log_q(m: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None,
-                              samples: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """c = m + exp(σ/2)·e as ``reparameterize`` (the same draws), and its density under q = N(m, exp(σ)):
-
-        log q(c|x) = Σ_l log N(c_l; m_l, exp(σ_l)) = −½ Σ_l (e_l² + σ_l + log 2π)
-
-    read off the noise e itself (c − m divided by the std again would only add rounding).
-    Returns c (B, L) and log q (B,), nats, or (samples, B, L) and (samples, B).
-    """
-    e = standard_noise(m, generator, samples)
-    z = m + torch.exp(0.5 * log_var) * e
-    return z, -0.5 * (e * e + log_var + LOG_2PI).sum(-1)
+# the Gaussian algebra lives with the parts; named here too, where callers have long found it
+from ..models.gaussian import LOG_2PI, kl_standard_normal, reparameterize, reparameterize_with_log_q, standard_noise  # noqa: F401
 
 
 class ElboTerms(NamedTuple):
@@ -60,7 +26,8 @@ class ElboTerms(NamedTuple):
 
     recon: (B,), nats: log p(x|c) at one noisy code c ~ q(z|x), a one-sample estimate of
     E_q[log p(x|z)] (for a plain autoencoder c = m).  kl: (B, L), nats per latent dimension:
-    KL(q(z|x) || N(0, I)), exact; (B, 1) for a prior with no closed-form KL (the VampPrior):
+    KL(q(z|x) || p(z)), exact, where the prior and posterior have a closed form (N(0, I) and a
+    diagonal Gaussian); (B, 1) otherwise (the VampPrior, the mixture prior, two layers, the IAF):
     log q(c|x) − log p(c) at the same c, a one-sample estimate; None for a plain autoencoder.
     """
 
@@ -68,12 +35,45 @@ class ElboTerms(NamedTuple):
     kl: torch.Tensor | None
 
 
+def elbo(model, x: torch.Tensor, generator: torch.Generator | None = None, validate: bool = True,
+         q: tuple[torch.Tensor, torch.Tensor] | None = None, samples: int | None = None) -> ElboTerms:
+    """The ELBO's parts for each example of x (B, C, H, W), from the model's parts: ``ElboTerms``, nats.
+
+    q(z|x) is the encoder's, or ``q`` = (m, σ) (B, L) each in its place (``eval.posterior.refine_q``
+    optimises them).  One code c ~ q(z|x) per example (``generator``), or with ``samples`` = S the
+    means over S codes:
+
+        recon = log p(x|c)                            (B,)
+        kl    = KL(q(z|x) ‖ p(z)) per dimension        (B, L), where the prior offers a closed form
+              = log q(c|x) − log p(c)                  (B, 1), a one-sample (or S-sample) estimate otherwise
+
+    A plain autoencoder (no q) decodes c = m and has kl None.  ``validate=False`` builds p(x|c)
+    without argument checks (the training loop's hot path).
+    """
+    if q is None:
+        m, log_var = model.encode(x)
+        if log_var is None:
+            return ElboTerms(model.decode(m, validate).log_prob(x), None)
+    else:
+        m, log_var = q
+    posterior = model.q(m, log_var)
+    z, log_q = posterior.rsample(samples, generator)                           # (B, L) or (S, B, L)
+    # the reconstruction first, then the KL: the order autograd sums the encoder's gradients in
+    recon = model.decode(z, validate).log_prob(x) if samples is None else model.log_likelihood(z, x).mean(0)
+    kl = model.prior.kl(posterior)                                             # (B, L), or None
+    if kl is None:
+        kl = (log_q - model.prior.log_prob(z)).unsqueeze(-1)                    # (B, 1) or (S, B, 1)
+        if samples is not None:
+            kl = kl.mean(0)
+    return ElboTerms(recon, kl)
+
+
 def elbo_terms(model, x: torch.Tensor, generator: torch.Generator | None = None) -> ElboTerms:
     """One-sample estimates of the ELBO's parts for each example: ``model(x, generator=...)``.
 
     x: (B, C, H, W) in [0, 1] -> ``ElboTerms`` (recon (B,), kl (B, L) or None), nats.  The
-    model's ``forward`` computes them (``models.vae.VAE.forward``: encode, c = m + exp(σ/2)·e,
-    decode), so hooks, ``torch.compile`` and DDP wrap what training runs.  The decoder's
+    model's ``forward`` computes them (``VAE.forward`` calls ``elbo``), so hooks,
+    ``torch.compile`` and DDP wrap what training runs.  The decoder's
     distribution is built without argument checks (``validate=False``): this is the
     training loop's hot path, and its callers hand it binarised or dequantised batches.
     """

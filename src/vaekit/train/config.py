@@ -16,7 +16,8 @@ from pathlib import Path
 from .. import validate
 from ..errors import ConfigError
 from ..fileio import UnsafeFile, read_bytes
-from ..models.config import ARCHS, COVARIANCES, LIKELIHOODS, MODEL_KINDS, PRIORS, check_layers, check_prior
+from ..models.config import (ARCHS, COVARIANCES, LIKELIHOODS, MAX_FLOW_STEPS, MODEL_KINDS, POSTERIORS, PRIORS, check_layers,
+                             check_posterior, check_prior)
 
 OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine")
@@ -26,6 +27,8 @@ PRECISIONS = ("fp32", "bf16")
 MAX_SEED = 2 ** 63 - 1
 MAX_THREADS = 1024
 DEFAULT_PSEUDO_INPUTS = 500
+DEFAULT_PRIOR_COMPONENTS = 10
+DEFAULT_FLOW_STEPS = 2
 TOML_LIMIT = 1 << 20    # bytes of a --config file (a settings file is a few hundred)
 MAX_LOG_PX_K = 10_000   # val log p(x) during training is a progress signal; use `vaekit eval --k` for more
 
@@ -48,11 +51,15 @@ class TrainConfig:
     latent: int = setting(20, "size of the code z (default 20)")
     likelihood: str = setting("auto", "bernoulli, gaussian, or auto (default: gaussian for frey, else bernoulli)",
                               choices=("auto", *LIKELIHOODS))
-    prior: str = setting("standard", "standard (default: N(0, I)) or vamp (the VampPrior: a mixture of the "
-                                     "encoder's posteriors at learned pseudo-inputs)", choices=PRIORS)
+    prior: str = setting("standard", "standard (default: N(0, I)), vamp (the VampPrior: a mixture of the "
+                                     "encoder's posteriors at learned pseudo-inputs) or mog (a learned mixture of "
+                                     "--prior-components Gaussians)", choices=PRIORS)
     pseudo_inputs: int = setting(DEFAULT_PSEUDO_INPUTS, f"pseudo-inputs K of --prior vamp (default "
                                                         f"{DEFAULT_PSEUDO_INPUTS}; at most the training examples)",
                                  metavar="K")
+    prior_components: int = setting(DEFAULT_PRIOR_COMPONENTS, f"components K of --prior mog (default "
+                                                              f"{DEFAULT_PRIOR_COMPONENTS}; at most the training "
+                                                              "examples)", metavar="K")
     stochastic_layers: int = setting(1, "1 (default) or 2: x -> z1 -> z2, the IWAE paper's hierarchy (with "
                                         "--latent the size of z1, --latent2 of z2, --hidden2 the widths between)",
                                      metavar="N")
@@ -60,6 +67,10 @@ class TrainConfig:
                               "100 --hidden2 100,100 --latent2 50)", metavar="L2")
     hidden2: tuple[int, ...] = setting((), "widths of the layers between z1 and z2 with --stochastic-layers 2, "
                                            "e.g. 100,100", metavar="W[,W...]")
+    posterior: str = setting("diag", "diag (default: q(z|x) = N(m, diag exp(σ))) or iaf (that Gaussian, then "
+                                     "--flow-steps inverse autoregressive flow steps)", choices=POSTERIORS)
+    flow_steps: int = setting(DEFAULT_FLOW_STEPS, f"flow steps K of --posterior iaf (default {DEFAULT_FLOW_STEPS}, "
+                                                  f"at most {MAX_FLOW_STEPS})", metavar="K")
     objective: str = setting("elbo", "elbo (default) or iwae", choices=OBJECTIVES)
     beta: float = setting(1.0, "weight of the KL term, --objective elbo (default 1: the true bound)")
     k: int = setting(1, "importance samples per example for --objective iwae (default 1)")
@@ -99,8 +110,9 @@ class TrainConfig:
                 validate.choice(f.name, getattr(self, f.name), f.metadata["choices"])
         object.__setattr__(self, "hidden2", check_layers(self.model, self.arch, self.prior, self.stochastic_layers,
                                                          self.latent2, _widths("hidden2", self.hidden2)))
-        for name in ("latent", "epochs", "batch_size", "k", "pseudo_inputs"):
+        for name in ("latent", "epochs", "batch_size", "k", "pseudo_inputs", "prior_components"):
             validate.positive_int(name, getattr(self, name))
+        validate.integer("flow_steps", self.flow_steps, 1, MAX_FLOW_STEPS)
         validate.integer("log_px_k", self.log_px_k, 1, MAX_LOG_PX_K)
         for name in ("warmup_epochs", "log_px_every"):
             validate.integer(name, getattr(self, name), low=0)
@@ -130,13 +142,21 @@ class TrainConfig:
                               "q(z|x); drop it or use model=vae", setting=(kl_settings[0].split("=")[0]
                                                                             if kl_settings else "objective"))
         check_prior(self.model, self.arch, self.prior)
-        if self.free_bits and (self.prior == "vamp" or self.stochastic_layers == 2):
-            model = "prior=vamp" if self.prior == "vamp" else "stochastic_layers=2"
+        check_posterior(self.model, self.prior, self.stochastic_layers, self.posterior)
+        if self.free_bits and (self.prior != "standard" or self.stochastic_layers == 2 or self.posterior != "diag"):
+            model = (f"prior={self.prior}" if self.prior != "standard" else
+                     "stochastic_layers=2" if self.stochastic_layers == 2 else f"posterior={self.posterior}")
             raise ConfigError(f"free_bits={self.free_bits} cannot be charged with {model}: its KL has no closed form "
                               "per dimension (one estimate for the whole code)", setting="free_bits")
         if self.prior != "vamp" and self.pseudo_inputs != DEFAULT_PSEUDO_INPUTS:
             raise ConfigError(f"pseudo_inputs={self.pseudo_inputs} would be ignored: only prior=vamp has "
                               "pseudo-inputs", setting="pseudo_inputs")
+        if self.prior != "mog" and self.prior_components != DEFAULT_PRIOR_COMPONENTS:
+            raise ConfigError(f"prior_components={self.prior_components} would be ignored: only prior=mog has "
+                              "components", setting="prior_components")
+        if self.posterior != "iaf" and self.flow_steps != DEFAULT_FLOW_STEPS:
+            raise ConfigError(f"flow_steps={self.flow_steps} would be ignored: only posterior=iaf has flow steps",
+                              setting="flow_steps")
         if self.k != 1 and self.objective != "iwae":
             raise ConfigError(f"k={self.k} would be ignored: importance samples are used by objective=iwae only",
                               setting="k")

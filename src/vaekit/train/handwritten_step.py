@@ -34,6 +34,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models.networks import MLPDecoder, MLPEncoder
+from ..models.posteriors import DiagonalGaussian
+from ..models.priors import StandardNormal
 from ..models.vae import VAE
 
 
@@ -47,8 +49,10 @@ def handwritten_step_reason(model: nn.Module, objective: str, free_bits: float) 
         return f"the model is a {type(model).__name__}, not vaekit's VAE"
     if model.config.kind != "vae":
         return f"the model is of kind {model.config.kind!r}, not 'vae'"
-    if model.config.prior != "standard":
-        return f"the prior is {model.config.prior!r}, not 'standard' (its KL has no closed form)"
+    if type(model.prior) is not StandardNormal:
+        return f"the prior is a {type(model.prior).__name__}, not a StandardNormal (the step writes N(0, I)'s KL)"
+    if type(model.posterior) is not DiagonalGaussian:
+        return f"the posterior is a {type(model.posterior).__name__}, not a DiagonalGaussian"
     if model.config.likelihood != "bernoulli":
         return f"the likelihood is {model.config.likelihood!r}, not 'bernoulli'"
     for name, want in (("encoder", MLPEncoder), ("decoder", MLPDecoder)):
@@ -59,7 +63,7 @@ def handwritten_step_reason(model: nn.Module, objective: str, free_bits: float) 
         if reason is not None:
             return reason
     enc, dec = model.encoder.net, model.decoder.net
-    expected = {model, model.encoder, enc, *enc, model.decoder, dec, *dec}
+    expected = {model, model.encoder, enc, *enc, model.decoder, dec, *dec, model.prior, model.posterior}
     extra = [name for name, m in model.named_modules() if m not in expected]
     if extra:
         return f"the model holds modules besides its two MLPs: {', '.join(extra)}"

@@ -36,3 +36,12 @@ def check_state(optimizer: torch.optim.Optimizer) -> None:
                     raise ValueError(f"{name} of parameter {i} of group {g} is {got}; expected {tuple(p.shape)}")
             if not isinstance(state["step"], torch.Tensor) or state["step"].numel() != 1:
                 raise ValueError(f"step of parameter {i} of group {g} is not a single number")
+
+
+def reordered(state: dict, positions: list[int]) -> dict:
+    """An optimizer state_dict saved with the parameters in another order, in today's: parameter i
+    takes the state saved at ``positions[i]`` (``VAE.positions_before_parts``).  One parameter group."""
+    if not isinstance(state, dict) or not isinstance(state.get("state"), dict):
+        return state                      # damaged: ``restore`` says so
+    saved = state["state"]
+    return {**state, "state": {i: saved[p] for i, p in enumerate(positions) if p in saved}}

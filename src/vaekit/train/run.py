@@ -30,7 +30,7 @@ from ..threads import cpu_threads, training_threads
 from .config import TrainConfig
 from .limits import check_network
 from .loop import handwritten_step, train_epoch
-from .optim import check_state, make_optimizer
+from .optim import check_state, make_optimizer, reordered
 
 RESUMABLE = ("epochs", "time_budget", "device", "data_dir", "threads")   # settings that may change on --resume
 
@@ -39,7 +39,9 @@ def model_config(cfg: TrainConfig, image_shape) -> ModelConfig:
     return ModelConfig(kind=cfg.model, arch=cfg.arch, image_shape=tuple(image_shape), hidden=cfg.hidden,
                        latent=cfg.latent, likelihood=cfg.resolved_likelihood(), prior=cfg.prior,
                        pseudo_inputs=cfg.pseudo_inputs if cfg.prior == "vamp" else 0,
-                       stochastic_layers=cfg.stochastic_layers, latent2=cfg.latent2, hidden2=cfg.hidden2)
+                       stochastic_layers=cfg.stochastic_layers, latent2=cfg.latent2, hidden2=cfg.hidden2,
+                       posterior=cfg.posterior, flow_steps=cfg.flow_steps if cfg.posterior == "iaf" else 0,
+                       prior_components=cfg.prior_components if cfg.prior == "mog" else 0)
 
 
 def saved_config(run_dir: str | Path) -> TrainConfig:
@@ -105,6 +107,9 @@ def prepare(cfg: TrainConfig, resume: str | Path | None = None) -> Prepared:
     if cfg.prior == "vamp" and cfg.pseudo_inputs > len(splits[0]):
         raise ConfigError(f"pseudo_inputs={cfg.pseudo_inputs} is more than the {len(splits[0]):,} training "
                           f"examples of {cfg.data}; expected 1 to {len(splits[0]):,}", setting="pseudo_inputs")
+    if cfg.prior == "mog" and cfg.prior_components > len(splits[0]):
+        raise ConfigError(f"prior_components={cfg.prior_components} is more than the {len(splits[0]):,} training "
+                          f"examples of {cfg.data}; expected 1 to {len(splits[0]):,}", setting="prior_components")
     mcfg = model_config(cfg, splits[0].image_shape)
     if resume is not None and status(Path(resume)) == "run":
         mcfg = same_model(resume, mcfg, saved_model_config(resume))
@@ -227,7 +232,10 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
             if status(run.path) == "run":   # else a half-made run, killed before its first checkpoint: start over
                 saved, state, record = load_checkpoint(run.path, want_state=True)
                 same_model(run.path, mcfg, saved.config)
-                loaded = {"model": _cpu(saved.state_dict()), "optimizer": _cpu(state.get("optimizer")),
+                optimizer_state = _cpu(state.get("optimizer"))
+                if saved.loaded_before_parts:   # saved before the models had parts: the pseudo-inputs moved
+                    optimizer_state = reordered(optimizer_state, saved.positions_before_parts())
+                loaded = {"model": _cpu(saved.state_dict()), "optimizer": optimizer_state,
                           "generator": state.get("generator"), "epoch": state["epoch"]}
                 restore(model, optimizer, generator, loaded, run.path, record)   # checked here, before any rank trains
                 history = read_metrics(run.path, upto=state["epoch"])

@@ -31,7 +31,7 @@ from ..data.transforms import SPLIT_SEEDS, fixed_model_input
 from ..errors import VaekitError
 from ..eval.likelihood import log_px
 from ..eval.nearest import NearestIndex, as_unit_float
-from ..objectives.elbo import kl_standard_normal, reparameterize
+from ..objectives.elbo import elbo
 from ..rundir import current, load_model, read_config
 
 MAX_CODES = 256                 # codes per decode request
@@ -158,7 +158,7 @@ class Explorer:
         for i, run in enumerate(self.models):
             models.append({
                 "index": i, "run": run.name, "kind": run.kind, "latent_dim": run.latent,
-                "prior": run.model.config.prior,
+                "prior": run.model.config.prior, "posterior": run.model.config.posterior,
                 "image_shape": list(self.image_shape), "likelihood": run.model.likelihood, "dataset": self.dataset,
                 "test_size": len(self.test), "train_size": len(self.train), "has_labels": self.test.labels is not None,
                 "order": run.order, "m_std": _rounded(run.m_std), "start": _rounded(run.m[0]),
@@ -229,8 +229,8 @@ class Explorer:
     @torch.no_grad()
     def score(self, model: int, image: Image, k: int = DEFAULT_K, seed: int = 0) -> dict:
         """The image's bound and likelihood, nats: ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)),
-        E_q estimated with k draws c = m + exp(σ/2)·e, KL exact per dimension (the VampPrior's
-        estimated over the same draws, no per-dimension split), and log p(x)
+        E_q estimated with k draws from q(z|x) (``objectives.elbo.elbo``), KL exact per dimension
+        where it has a closed form (else estimated over the same draws, no per-dimension split), and log p(x)
         importance-sampled with k further draws (``eval.likelihood.log_px``).  For an AE only
         log p(x|m), the reconstruction term.
         """
@@ -242,13 +242,10 @@ class Explorer:
             return {"kind": run.kind, "elbo": None, "recon": recon, "kl": None, "kl_per_dim": None,
                     "log_px": None, "k": None, "units": "nats per example"}
         g = torch.Generator(device=self.device).manual_seed(seed)
-        z, log_q = run.model.sample_posterior(m, log_var, k, g)                         # (k, 1, L), (k, 1)
-        recon = run.model.log_likelihood(z, x).double().mean().item()
-        if run.model.prior_is_standard:       # KL per dimension, in closed form
-            per_dim = kl_standard_normal(m, log_var)[0].double()                         # (L,)
-            kl, kl_per_dim = per_dim.sum().item(), per_dim.tolist()
-        else:                                 # the VampPrior: E_q[log q(z|x) - log p(z)] over the same k draws
-            kl, kl_per_dim = (log_q - run.model.log_prior(z)).double().mean().item(), None
+        terms = elbo(run.model, x, g, q=(m, log_var), samples=k)                         # means over k draws
+        recon, per_dim = terms.recon.double().item(), terms.kl[0].double()
+        kl = per_dim.sum().item()
+        kl_per_dim = per_dim.tolist() if run.model.kl_in_closed_form else None   # else one estimate, no split
         lp = log_px(run.model, x, k=k, generator=g).item()
         return {"kind": run.kind, "elbo": recon - kl, "recon": recon, "kl": kl,
                 "kl_per_dim": kl_per_dim, "log_px": lp, "k": k, "units": "nats per example"}
@@ -258,8 +255,8 @@ class Explorer:
                     code: str = "mean", seed: int = 0) -> tuple[torch.Tensor, str]:
         """Decodes along the path from a's code to b's: (steps, C, H, W), and the code used.
 
-        code "mean": the codes m; "sample": noisy codes c = m + exp(σ/2)·e, one seeded draw
-        each (an AE has no noise, so it uses m and says "mean").
+        code "mean": the codes m; "sample": codes c ~ q(z|x) (c = m + exp(σ/2)·e for the diagonal
+        Gaussian), one seeded draw each (an AE has no noise, so it uses m and says "mean").
         """
         run = self.models[model]
         ends = []
@@ -267,7 +264,7 @@ class Explorer:
         used = "sample" if code == "sample" and run.kind == "vae" else "mean"
         for image in (a, b):
             m, log_var = run.model.encode(self._input(model, image))
-            ends.append(reparameterize(m, log_var, g)[0] if used == "sample" else m[0])
+            ends.append(run.model.q(m, log_var).rsample(generator=g)[0][0] if used == "sample" else m[0])
         return self.decode(model, path(ends[0], ends[1], steps, method)), used
 
     # ---- is it a copy? -----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Part 1 is 2-D data whose density is known (``data.spiral``): the true density, Gaussian
 mixtures of several sizes and a VAE with a 1-D latent are drawn as heat maps on one grid and
 scored on the same held-out points, with the true density's own score as the ceiling.  Part 2
-is the same comparison on the image data, with ``vaekit eval``'s numbers (``eval.run``).
+is the same comparison on the image data, with ``vaekit eval``'s numbers (``rundir.evaluate``).
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def run(ctx):
 
 def _images(ctx, section) -> None:
     """Part 2: ``vaekit eval`` on the test split for each image mixture and the Gaussian VAE."""
-    from ...eval.run import evaluate_run
+    from ...rundir.evaluate import evaluate_run
 
     k = IMAGE_K_LARGE if ctx.plan.large_images else IMAGE_K
     rows = []

@@ -1,4 +1,7 @@
-"""Evaluate a run directory: load its model and data split, then ``report.evaluate``."""
+"""Evaluate a run directory: load its model and data split, then ``eval.report.evaluate``.
+
+Here, above ``eval``, which knows models and data but not where runs are kept.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,10 @@ from .. import validate
 from ..data import load as load_dataset
 from ..device import flush_denormals, resolve_device
 from ..errors import ConfigError
-from ..rundir import current, load_model, read_config
-from .report import check_input, evaluate
+from ..eval.report import evaluate
+from ..models.inputs import check_input
+from .checkpoint import current
+from .run import load_model, read_config
 
 MAX_K = 100_000                  # importance samples per example without --force
 MAX_DECODER_PASSES = 10 ** 9     # examples x k without --force (MNIST test at k = 5000 is 5e7: minutes)
