@@ -32,12 +32,13 @@ MODELS = {
     "mog": TrainConfig(**COMMON, prior="mog", prior_components=4),
     "two-layer": TrainConfig(**COMMON, stochastic_layers=2, latent2=2, hidden2=(8,)),
     "iaf": TrainConfig(**COMMON, posterior="iaf", flow_steps=2),
+    "conditional": TrainConfig(**COMMON, condition="label"),
 }
 SHAPE = (1, 8, 8)
 
 
 def _model(name, seed=0):
-    model = build_model(model_config(MODELS[name], SHAPE), seed=seed)
+    model = build_model(model_config(MODELS[name], SHAPE, classes=10), seed=seed)
     with torch.no_grad():   # away from the zero start of the IAF's steps and the mixture's equal weights
         g = torch.Generator().manual_seed(seed)
         for p in model.parameters():
@@ -46,33 +47,41 @@ def _model(name, seed=0):
 
 
 def _digits(n=24):
-    return vaekit.data.load("digits", "test").model_input("bernoulli")[:n]
+    """n test digits and their classes (the conditional model's y; None is given to the others)."""
+    test = vaekit.data.load("digits", "test")
+    return test.model_input("bernoulli")[:n], test.labels[:n]
+
+
+def _y(model, labels):
+    return labels if model.conditional else None
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_shapes_finiteness_and_gradients(name):
-    model, x = _model(name), _digits(5)
-    m, log_var = model.encode(x)
+    model, (x, labels) = _model(name), _digits(5)
+    y = _y(model, labels)
+    m, log_var = model.encode(x, y)
     assert m.shape == log_var.shape == (5, model.latent_dim)
     z, log_q = model.q(m, log_var).rsample(7, torch.Generator().manual_seed(0))
     assert z.shape == (7, 5, model.latent_dim) and log_q.shape == (7, 5)
     assert model.prior.log_prob(z).shape == (7, 5) and model.prior.sample(4).shape == (4, model.latent_dim)
-    terms = model(x, generator=torch.Generator().manual_seed(1))
+    terms = model(x, generator=torch.Generator().manual_seed(1), y=y)
     assert terms.recon.shape == (5,) and terms.kl.shape == (5, model.kl_size)
-    loss, _, _ = negative_elbo(model, x, generator=torch.Generator().manual_seed(1))
+    loss, _, _ = negative_elbo(model, x, generator=torch.Generator().manual_seed(1), y=y)
     assert torch.isfinite(loss).all()
     loss.mean().backward()
     for pname, p in model.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all(), pname
-    assert model.sample(3).shape == (3, *SHAPE)
+    assert model.sample(3, y=None if y is None else 2).shape == (3, *SHAPE)
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_the_elbo_is_below_the_importance_sampled_log_px(name):
-    model, x = _model(name), _digits()
+    model, (x, labels) = _model(name), _digits()
+    y = _y(model, labels)
     with torch.no_grad():
-        terms = elbo(model, x, torch.Generator().manual_seed(0), q=model.encode(x), samples=500)   # 500-code means
-        estimate = log_px(model, x, k=1000, generator=torch.Generator().manual_seed(1))
+        terms = elbo(model, x, torch.Generator().manual_seed(0), q=model.encode(x, y), samples=500, y=y)   # means
+        estimate = log_px(model, x, k=1000, generator=torch.Generator().manual_seed(1), y=y)
     bound = terms.recon - terms.kl.sum(-1)
     assert (estimate - bound).mean() > 0.05          # a real gap for these perturbed models
     assert (bound < estimate + 0.2).all()            # per example, up to the 500-code average's noise
@@ -80,16 +89,17 @@ def test_the_elbo_is_below_the_importance_sampled_log_px(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_iwae_with_one_sample_is_the_elbo(name):
-    model, x = _model(name), _digits()
+    model, (x, labels) = _model(name), _digits()
+    y = _y(model, labels)
     with torch.no_grad():
-        one = log_weights(model, x, 1, torch.Generator().manual_seed(2))[0]        # (B,)
-        terms = model(x, generator=torch.Generator().manual_seed(2))
+        one = log_weights(model, x, 1, torch.Generator().manual_seed(2), y=y)[0]        # (B,)
+        terms = model(x, generator=torch.Generator().manual_seed(2), y=y)
         if not model.kl_in_closed_form:       # the KL estimated at the same code: the same number
             torch.testing.assert_close(one, terms.recon - terms.kl[:, 0], rtol=0, atol=1e-4)
             return
         # the closed-form KL is the expectation of log q - log p: equal on average over the same codes
-        draws = log_weights(model, x, 4000, torch.Generator().manual_seed(3))                # (S, B)
-        recon, kl = elbo(model, x, torch.Generator().manual_seed(3), q=model.encode(x), samples=4000)
+        draws = log_weights(model, x, 4000, torch.Generator().manual_seed(3), y=y)                # (S, B)
+        recon, kl = elbo(model, x, torch.Generator().manual_seed(3), q=model.encode(x, y), samples=4000, y=y)
     se = draws.std(0) / math.sqrt(4000)
     assert ((draws.mean(0) - (recon - kl.sum(-1))).abs() < 5 * se).all()
 
@@ -122,6 +132,7 @@ def test_vaekit_eval_reports_every_model(trained):
         assert report["log_px"] >= report["elbo"] - 0.5 and math.isfinite(report["log_px_se"]), name
         assert report["latent_dim"] == model.latent_dim, name
         assert (report["kl_per_dim"] == []) == (not model.kl_in_closed_form), name
+        assert report["conditioned_on"] == ("label" if name == "conditional" else None), name
 
 
 @pytest.mark.parametrize("names", [("standard", "vamp"), ("mog", "iaf")], ids="-".join)

@@ -50,6 +50,8 @@ def _num(v, fmt: str) -> str:
 
 def format_report(r: dict) -> str:
     lines = [f"{r['model']} on {r['data']} {r['split']} ({r['n']} examples), per example:"]
+    if r.get("conditioned_on") == "label":   # a conditional model: every number is given each image's label y
+        lines[0] += " (conditional: log p(x|y), y each image's label)"
     if r["elbo"] is not None:
         lines += [f"  ELBO  L_b                 {r['elbo']:10.2f} nats",
                   f"    reconstruction E_q[log p(x|z)] {r['recon']:10.2f} nats",

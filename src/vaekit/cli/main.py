@@ -1,4 +1,4 @@
-"""The ``vaekit`` command: ``vaekit lecture | train | eval | gmm | serve | download``.
+"""The ``vaekit`` command: ``vaekit lecture | train | eval | sample | gmm | serve | download``.
 
 Building the parser imports no torch: ``vaekit --help`` answers at once, and each
 subcommand imports what it needs when it runs.
@@ -20,7 +20,7 @@ DISTRIBUTED = ("train", "eval")   # the commands that run under torchrun (vaekit
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import download, eval, gmm, lecture, serve, train
+    from . import download, eval, gmm, lecture, sample, serve, train
 
     parser = Parser(prog="vaekit", description="Variational autoencoders as the lecture teaches them.")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show Python tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in (lecture, train, eval, gmm, serve, download):
+    for module in (lecture, train, eval, sample, gmm, serve, download):
         module.add_parser(sub, [common])
     return parser
 

@@ -60,6 +60,7 @@ class TrainingBatches:
         check_continuous(images, likelihood)
         self.images = images
         self.likelihood = likelihood
+        self.labels: torch.Tensor | None = None   # (N,) classes on the device, for a conditional model
         if likelihood == "bernoulli":   # shifted by -32768 to compare with signed 16-bit draws
             self.thresholds = (images.to(torch.int32) * 65536 + 254) // 255 - 32768
         self._buffers: dict[str, torch.Tensor] = {}

@@ -12,14 +12,15 @@ from .shards import batches
 
 @torch.no_grad()
 def elbo_sums(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.Generator | None = None,
-              seed: int | None = None) -> dict:
+              seed: int | None = None, y: torch.Tensor | None = None) -> dict:
     """Sums over the examples of x (N, C, H, W) in [0, 1], as device tensors (no host sync).
 
     Returns {"recon": Σ log p(x|c) (scalar), "kl_per_dim": Σ KL per latent dimension (L,) or
     None for a plain autoencoder, "n": N}.  Divide by n for per-example nats.  The noise comes
     from ``generator``, batch after batch; or, with ``seed``, from one generator per batch
     (``shards.seeded_batches``), the batches shared among torchrun's ranks and the sums
-    reduced over them: the same sums whatever the number of processes.
+    reduced over them: the same sums whatever the number of processes.  y (N,): the classes of a
+    conditional model (the bound is then on log p(x|y)).
     """
     positive_int("batch_size", batch_size)
     parts = batches(len(x), batch_size, x.device, generator, seed)
@@ -27,7 +28,7 @@ def elbo_sums(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.G
     kl = None
     with model.fixed_prior():     # the VampPrior's pseudo-inputs encoded once, not once per batch
         for rows, g in parts:
-            r, k = elbo_terms(model, x[rows], g)
+            r, k = elbo_terms(model, x[rows], g, None if y is None else y[rows])
             recon += r.sum()
             if k is not None:
                 kl = k.sum(0) if kl is None else kl + k.sum(0)
@@ -40,9 +41,9 @@ def elbo_sums(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.G
 
 
 def elbo_means(model, x: torch.Tensor, batch_size: int = 1024, generator: torch.Generator | None = None,
-               seed: int | None = None) -> dict:
+               seed: int | None = None, y: torch.Tensor | None = None) -> dict:
     """Per-example means in nats as Python floats: elbo, recon, kl (kl = 0 for a plain AE); ``seed`` as ``elbo_sums``."""
-    s = elbo_sums(model, x, batch_size, generator, seed)
+    s = elbo_sums(model, x, batch_size, generator, seed, y)
     recon = s["recon"].item() / s["n"]
     kl = 0.0 if s["kl_per_dim"] is None else s["kl_per_dim"].sum().item() / s["n"]
     return {"elbo": recon - kl, "recon": recon, "kl": kl}

@@ -22,7 +22,7 @@ from .shards import batches
 
 @torch.no_grad()
 def log_px(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, generator: torch.Generator | None = None,
-           max_rows: int = 4096, seed: int | None = None) -> torch.Tensor:
+           max_rows: int = 4096, seed: int | None = None, y: torch.Tensor | None = None) -> torch.Tensor:
     """Per-example estimate of log p(x) in nats: x (N, C, H, W) in [0, 1] -> (N,).
 
     Examples go ``batch_size`` at a time; the k samples of a batch are drawn in chunks of at
@@ -36,6 +36,7 @@ def log_px(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, generat
     (``shards.seeded_batches``) and, under torchrun, this process computes only its share of
     the batches: the result is then the estimates of those examples only (in batch order), the
     same values one process would compute for them.  Reduce sums over ranks to combine them.
+    y (N,): the classes of a conditional model (the estimate is then of log p(x|y)).
     """
     positive_int("k", k)
     positive_int("batch_size", batch_size)
@@ -44,6 +45,6 @@ def log_px(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, generat
     out = [x.new_empty(0)]
     with model.fixed_prior():     # the VampPrior's pseudo-inputs encoded once, not once per chunk
         for rows, generator in parts:
-            out.append(log_px_batch(model, x[rows], k, max_rows, generator))
+            out.append(log_px_batch(model, x[rows], k, max_rows, generator, None if y is None else y[rows]))
     return torch.cat(out)
 

@@ -18,6 +18,8 @@ ARCHS = ("mlp", "conv", "linear")
 PRIORS = ("standard", "vamp", "mog")
 POSTERIORS = ("diag", "iaf")
 MAX_FLOW_STEPS = 64
+CONDITIONS = ("none", "label")
+MAX_CLASSES = 10_000
 MAX_STOCHASTIC_LAYERS = 2
 COVARIANCES = ("diag", "full")   # of a Gaussian mixture's components (gmm.GMMConfig)
 DEFAULT_HIDDEN = (400,)
@@ -39,10 +41,17 @@ class ModelConfig:
     (Tomczak & Welling 2018) over ``pseudo_inputs`` = K learned pseudo-inputs u_k (0 for the
     standard prior).
     stochastic_layers: 1, or 2 for the IWAE paper's hierarchy (Burda et al. 2016,
-    ``models.posteriors.TwoLayerGaussian``, ``models.priors.HierarchicalPrior``): q(z1|x) q(z2|z1), p(z2) p(z1|z2) p(x|z1), where ``latent`` is the
-    size of z1, ``latent2`` that of z2 and ``hidden2`` the widths between them (the paper's
-    784-200-200-100 / 100-100-50 is hidden (200, 200), latent 100, hidden2 (100, 100),
-    latent2 50).  One layer has latent2 0 and hidden2 ().
+    ``models.posteriors.TwoLayerGaussian``, ``models.priors.HierarchicalPrior``): q(z1|x) q(z2|z1),
+    p(z2) p(z1|z2) p(x|z1), where ``latent`` is the size of z1, ``latent2`` that of z2 and
+    ``hidden2`` the widths between them (the paper's 784-200-200-100 / 100-100-50 is hidden
+    (200, 200), latent 100, hidden2 (100, 100), latent2 50).  One layer has latent2 0 and hidden2 ().
+    prior ``mog``: a learned mixture of ``prior_components`` = K diagonal Gaussians (0 for the
+    other priors).
+    posterior: ``diag``, q(z|x) = N(m, diag exp(σ)), or ``iaf``, that Gaussian followed by
+    ``flow_steps`` inverse autoregressive flow steps (Kingma et al. 2016; 0 for ``diag``).
+    condition: ``none``, or ``label`` for a conditional model, q(z|x, y) and p(x|z, y) with y the
+    image's class among ``classes`` (0 without a condition): the one-hot y joins the encoder's
+    and the decoder's inputs.
     """
 
     kind: str = "vae"
@@ -60,6 +69,8 @@ class ModelConfig:
     posterior: str = "diag"
     flow_steps: int = 0
     prior_components: int = 0
+    condition: str = "none"
+    classes: int = 0
 
     def __post_init__(self):
         choice("kind", self.kind, MODEL_KINDS)
@@ -88,6 +99,12 @@ class ModelConfig:
         elif self.flow_steps != 0:
             raise ConfigError(f"flow_steps={self.flow_steps} would be ignored: only posterior 'iaf' has flow steps",
                               setting="flow_steps")
+        check_condition(self.arch, self.prior, self.condition)
+        if self.condition == "label":
+            integer("classes", self.classes, 2, MAX_CLASSES)
+        elif self.classes != 0:
+            raise ConfigError(f"classes={self.classes} would be ignored: only condition 'label' has classes",
+                              setting="classes")
         object.__setattr__(self, "hidden2", check_layers(self.kind, self.arch, self.prior, self.stochastic_layers,
                                                          self.latent2, self.hidden2))
         if self.arch == "conv":
@@ -147,6 +164,23 @@ def check_posterior(kind: str, prior: str, stochastic_layers, posterior: str) ->
     if stochastic_layers != 1:
         raise ConfigError(f"posterior {posterior!r} has one stochastic layer; got stochastic_layers "
                           f"{stochastic_layers} (its q(z1|x) q(z2|z1) is built in)", setting="posterior")
+
+
+def check_condition(arch: str, prior: str, condition: str) -> None:
+    """A conditional model joins y to its networks' inputs; the linear model's exact p(x) and the
+    VampPrior (the encoder's posteriors at pseudo-inputs, which have no class) are left out.
+
+    Shared by ``ModelConfig`` and ``train.TrainConfig`` (the same names, the same errors).
+    """
+    choice("condition", condition, CONDITIONS)
+    if condition == "none":
+        return
+    if arch == "linear":
+        raise ConfigError(f"condition {condition!r} with arch 'linear': the linear model's exact log p(x) "
+                          "is written for p(x) alone; use arch 'mlp' or 'conv'", setting="condition")
+    if prior == "vamp":
+        raise ConfigError(f"condition {condition!r} with prior 'vamp': the VampPrior's pseudo-inputs have no "
+                          "class to encode them with; use prior 'standard' or 'mog'", setting="condition")
 
 
 def check_layers(kind: str, arch: str, prior: str, stochastic_layers, latent2, hidden2) -> tuple[int, ...]:

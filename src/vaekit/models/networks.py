@@ -1,6 +1,8 @@
 """Encoder and decoder networks: plain ``nn.Module``s mapping images to vectors and back.
 
 They know nothing of distributions; ``vae.py`` turns their outputs into m, σ and p(x|z).
+A conditional model's networks take one more input, y (B, C): the one-hot class, joined to
+the flattened image (encoders) or to the code (decoders); ``condition`` = C is its width (0: none).
 """
 
 from __future__ import annotations
@@ -21,27 +23,32 @@ def mlp(sizes: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def joined(a: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """[a, y] along the last dimension, y broadcast over a's leading ones; a itself when y is None."""
+    return a if y is None else torch.cat([a, y.expand(*a.shape[:-1], y.shape[-1])], -1)
+
+
 class MLPEncoder(nn.Module):
-    """x: (B, C, H, W) -> (B, out).  The 784-400-20 VAE is MLPEncoder(784, [400], 40)."""
+    """x: (B, C, H, W) [, y (B, condition)] -> (B, out).  The 784-400-20 VAE is MLPEncoder(784, [400], 40)."""
 
-    def __init__(self, image_shape, hidden, out):
+    def __init__(self, image_shape, hidden, out, condition=0):
         super().__init__()
-        self.net = mlp([math.prod(image_shape), *hidden, out])
+        self.net = mlp([math.prod(image_shape) + condition, *hidden, out])
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1))
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(joined(x.flatten(1), y))
 
 
 class MLPDecoder(nn.Module):
     """z: (B, latent) -> (B, *out_shape) of per-pixel parameters (logits, or means and log-variances)."""
 
-    def __init__(self, latent, hidden, out_shape):
+    def __init__(self, latent, hidden, out_shape, condition=0):
         super().__init__()
         self.out_shape = tuple(out_shape)
-        self.net = mlp([latent, *reversed(hidden), math.prod(out_shape)])
+        self.net = mlp([latent + condition, *reversed(hidden), math.prod(out_shape)])
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z).view(-1, *self.out_shape)
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(joined(z, y)).view(-1, *self.out_shape)
 
 
 class ConvEncoder(nn.Module):
@@ -50,39 +57,41 @@ class ConvEncoder(nn.Module):
     x: (B, C, H, W) -> (B, out).
     """
 
-    def __init__(self, image_shape, hidden, out, channels=(32, 64)):
+    def __init__(self, image_shape, hidden, out, channels=(32, 64), condition=0):
         super().__init__()
         c, h, w = image_shape
         c1, c2 = channels
         self.net = nn.Sequential(
             nn.Conv2d(c, c1, 4, stride=2, padding=1), nn.ReLU(),    # (B, c1, H/2, W/2)
             nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),   # (B, c2, H/4, W/4)
-            nn.Flatten(),
-            nn.Linear(c2 * (h // 4) * (w // 4), hidden[0]), nn.ReLU(),
+            nn.Flatten(),                                           # y joins here
+            nn.Linear(c2 * (h // 4) * (w // 4) + condition, hidden[0]), nn.ReLU(),
             nn.Linear(hidden[0], out),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if y is None:
+            return self.net(x)
+        return self.net[5:](joined(self.net[:5](x), y))
 
 
 class ConvDecoder(nn.Module):
     """The mirror of ConvEncoder: z: (B, latent) -> (B, *out_shape)."""
 
-    def __init__(self, latent, hidden, out_shape, channels=(32, 64)):
+    def __init__(self, latent, hidden, out_shape, channels=(32, 64), condition=0):
         super().__init__()
         c, h, w = out_shape
         c1, c2 = channels
         self.net = nn.Sequential(
-            nn.Linear(latent, hidden[0]), nn.ReLU(),
+            nn.Linear(latent + condition, hidden[0]), nn.ReLU(),
             nn.Linear(hidden[0], c2 * (h // 4) * (w // 4)), nn.ReLU(),
             nn.Unflatten(1, (c2, h // 4, w // 4)),
             nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),  # (B, c1, H/2, W/2)
             nn.ConvTranspose2d(c1, c, 4, stride=2, padding=1),              # (B, C, H, W)
         )
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(joined(z, y))
 
 
 class LinearEncoder(nn.Module):
@@ -95,13 +104,13 @@ class LinearEncoder(nn.Module):
     the optimum does not use.
     """
 
-    def __init__(self, image_shape, latent, variational=True):
+    def __init__(self, image_shape, latent, variational=True, condition=0):
         super().__init__()
-        self.code = nn.Linear(math.prod(image_shape), latent)                       # A, c
+        self.code = nn.Linear(math.prod(image_shape) + condition, latent)           # A, c
         self.log_var = nn.Parameter(torch.zeros(latent)) if variational else None   # σ, (latent,)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m = self.code(x.flatten(1))                                                 # (B, latent)
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        m = self.code(joined(x.flatten(1), y))                                      # (B, latent)
         if self.log_var is None:
             return m
         return torch.cat([m, self.log_var.expand_as(m)], dim=-1)
@@ -115,14 +124,14 @@ class LinearDecoder(nn.Module):
     probabilistic PCA (Tipping & Bishop 1999), whose log p(x) is then N(x; b, W Wᵀ + s² I).
     """
 
-    def __init__(self, latent, out_shape):
+    def __init__(self, latent, out_shape, condition=0):
         super().__init__()
         self.out_shape = tuple(out_shape)
-        self.mean = nn.Linear(latent, math.prod(out_shape))    # W, b
-        self.log_var = nn.Parameter(torch.zeros(()))            # log s²
+        self.mean = nn.Linear(latent + condition, math.prod(out_shape))    # W, b
+        self.log_var = nn.Parameter(torch.zeros(()))                        # log s²
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.mean(z).view(-1, *self.out_shape)
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.mean(joined(z, y)).view(-1, *self.out_shape)
 
 
 class GaussianLayer(nn.Module):

@@ -34,7 +34,7 @@ from .config import ModelConfig
 from .gaussian import log_normal, log_standard_normal   # noqa: F401  (re-exported: older imports)
 from .inputs import check_input
 from .logspace import softplus_sum
-from .networks import ConvDecoder, ConvEncoder, LinearDecoder, LinearEncoder, MLPDecoder, MLPEncoder
+from .networks import ConvDecoder, ConvEncoder, LinearDecoder, LinearEncoder, MLPDecoder, MLPEncoder, joined
 from .posteriors import IAF, DiagonalGaussian, TwoLayerGaussian
 from .priors import HierarchicalPrior, MixturePrior, Prior, StandardNormal, VampPrior
 
@@ -114,15 +114,16 @@ class VAE(nn.Module):
         enc_out = 2 * config.latent if config.kind == "vae" else config.latent
         # Gaussian p(x|z): the decoder emits a mean and a log-variance per pixel.
         dec_shape = (c * (2 if config.likelihood == "gaussian" else 1), h, w)
+        y = config.classes   # the one-hot class's width, joined to both networks' inputs (0: unconditional)
         if config.arch == "linear":   # one linear map each way; the noise variances are parameters
             self.encoder = LinearEncoder(config.image_shape, config.latent, variational=config.kind == "vae")
             self.decoder = LinearDecoder(config.latent, config.image_shape)
         elif config.arch == "mlp":
-            self.encoder = MLPEncoder(config.image_shape, config.hidden, enc_out)
-            self.decoder = MLPDecoder(config.latent, config.hidden, dec_shape)
+            self.encoder = MLPEncoder(config.image_shape, config.hidden, enc_out, condition=y)
+            self.decoder = MLPDecoder(config.latent, config.hidden, dec_shape, condition=y)
         else:
-            self.encoder = ConvEncoder(config.image_shape, config.hidden, enc_out, config.conv_channels)
-            self.decoder = ConvDecoder(config.latent, config.hidden, dec_shape, config.conv_channels)
+            self.encoder = ConvEncoder(config.image_shape, config.hidden, enc_out, config.conv_channels, condition=y)
+            self.decoder = ConvDecoder(config.latent, config.hidden, dec_shape, config.conv_channels, condition=y)
         # after the networks, in this order: parameters() lists them as runs saved before the parts did
         self.posterior = build_posterior(config)
         self.prior = build_prior(config, self._encode_gaussian)
@@ -152,6 +153,45 @@ class VAE(nn.Module):
     @property
     def is_variational(self) -> bool:
         return self.config.kind == "vae"
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the model is conditioned on the class y: q(z|x, y), p(x|z, y) (condition "label")."""
+        return self.config.condition != "none"
+
+    def one_hot(self, y, n: int, like: torch.Tensor) -> torch.Tensor | None:
+        """y for the networks: None for an unconditional model; else (n, C) in ``like``'s dtype and device.
+
+        y: the classes, an int or an int tensor (n,) (not range-checked here: ``check_classes``;
+        a class outside 0..C-1 joins as a zero row), or already (n, C) floats (a one-hot, or a mix
+        of them).  A conditional model without y, or a y for an unconditional one, is a VaekitError.
+        """
+        if not self.conditional:
+            if y is not None:
+                raise VaekitError("this model is not conditional (condition 'none'): it takes no class y")
+            return None
+        classes = self.config.classes
+        if y is None:
+            raise VaekitError(f"this model is conditional on the class (condition 'label'): give y, each "
+                              f"example's class, 0 to {classes - 1}")
+        y = torch.as_tensor(y, device=like.device)
+        if y.is_floating_point() and y.dim() == 2 and y.shape[1] == classes:
+            return y.to(like.dtype).expand(n, classes) if len(y) == 1 else y.to(like.dtype)
+        if y.dim() == 0:
+            y = y.expand(n)
+        if y.shape != (n,) or y.is_floating_point():
+            raise VaekitError(f"y must be {n} integer classes, 0 to {classes - 1}; got a {y.dtype} tensor of shape "
+                              f"{tuple(y.shape)}")
+        return (y.unsqueeze(-1) == torch.arange(classes, device=like.device)).to(like.dtype)
+
+    def check_classes(self, y) -> None:
+        """A one-line VaekitError unless every class in y is one of the model's, 0 to C-1 (a host sync)."""
+        y = torch.as_tensor(y)
+        if y.is_floating_point() or y.numel() == 0:
+            return
+        if y.min() < 0 or y.max() >= self.config.classes:
+            bad = y[(y < 0) | (y >= self.config.classes)].flatten()[0].item()
+            raise VaekitError(f"class {bad} is outside this model's labels, 0 to {self.config.classes - 1}")
 
     @property
     def has_exact_log_prob(self) -> bool:
@@ -193,14 +233,16 @@ class VAE(nn.Module):
         """The encoder's (m, σ) of x, (B, latent) each: the VampPrior's components q(z|u_k)."""
         return self.encoder(x).chunk(2, dim=-1)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def encode(self, x: torch.Tensor, y=None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (B, C, H, W) float in [0, 1] -> m: (B, L), log_var: (B, L) or None (the plain AE).
+
+        y: each example's class, for a conditional model (``one_hot``): q(z|x, y).
 
         With two stochastic layers, m = [m1, m2] and log_var = [σ1, σ2] along the mean path,
         (m2, σ2) of q(z2|z1 = m1): what reconstructions, interpolations and the active-unit count
         use (q(z2|x) itself is not Gaussian).  With an IAF posterior, the flow's base Gaussian.
         """
-        out = self.encoder(x)
+        out = self.encoder(x, self.one_hot(y, len(x), x))
         if not self.is_variational:
             return out, None
         m, log_var = out.chunk(2, dim=-1)
@@ -216,8 +258,9 @@ class VAE(nn.Module):
                       if self.config.latent2 else f"{self.latent_dim} entries")
             raise VaekitError(f"a code of this model has {layers}; got {z.shape[-1]}")
 
-    def decode(self, z: torch.Tensor, validate: bool = True) -> Distribution:
-        """z: (B, latent_dim) -> p(x|z) with batch shape (B,) and event shape (C, H, W).
+    def decode(self, z: torch.Tensor, validate: bool = True, y=None) -> Distribution:
+        """z: (B, latent_dim) -> p(x|z) with batch shape (B,) and event shape (C, H, W); p(x|z, y) with
+        y, each example's class, for a conditional model (``one_hot``).
 
         ``log_prob(x)`` is log p(x|z) per example in nats (summed over pixels, every
         constant kept); ``mean`` is the image.  The distribution checks its arguments, so
@@ -227,11 +270,11 @@ class VAE(nn.Module):
         With two stochastic layers the decoder reads z1 (z2 reaches x only through z1).
         """
         self._check_code(z)
-        return self.observe(z[..., :self.config.latent], validate)
+        return self.observe(z[..., :self.config.latent], validate, self.one_hot(y, len(z), z))
 
-    def observe(self, z: torch.Tensor, validate: bool = True) -> Distribution:
-        """p(x|z) from the code the decoder reads, (B, latent)."""
-        out = self.decoder(z)
+    def observe(self, z: torch.Tensor, validate: bool = True, y: torch.Tensor | None = None) -> Distribution:
+        """p(x|z) from the code the decoder reads, (B, latent), and the one-hot class y (B, C) or None."""
+        out = self.decoder(z, y)
         if self.config.arch == "linear":   # out is the mean W z + b itself; one noise scale s for every pixel
             scale = torch.exp(0.5 * self.decoder.log_var).expand_as(out)
             base = Normal(out, scale, validate_args=validate)
@@ -242,7 +285,7 @@ class VAE(nn.Module):
             base = Normal(torch.sigmoid(mean_logit), torch.exp(0.5 * log_var), validate_args=validate)
         return Independent(base, 3, validate_args=validate)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, validate: bool = True):
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, validate: bool = True, y=None):
         """The one-sample ELBO terms of each example: x (B, C, H, W) in [0, 1] -> ``ElboTerms``.
 
         recon = log p(x|c), (B,), nats, at a code c ~ q(z|x) drawn from ``generator``; kl =
@@ -250,11 +293,12 @@ class VAE(nn.Module):
         one-sample estimate log q(c|x) − log p(c), (B, 1).  A plain autoencoder decodes c = m
         and has kl None.  L_b ≈ recon − kl.sum(-1).  The formula is ``objectives.elbo.elbo``,
         the one ELBO every caller shares; ``forward`` is its entry point for ``model(x)``, which
-        hooks, ``torch.compile`` and DDP wrap.  ``validate=False`` builds p(x|c) unchecked.
+        hooks, ``torch.compile`` and DDP wrap.  ``validate=False`` builds p(x|c) unchecked.  y: each
+        example's class, for a conditional model.
         """
         from ..objectives.elbo import elbo   # the one ELBO lives a layer up (tests/test_layers.py)
 
-        return elbo(self, x, generator=generator, validate=validate)
+        return elbo(self, x, generator=generator, validate=validate, y=y)
 
     def sample_posterior(self, m: torch.Tensor, log_var: torch.Tensor, samples: int | None = None,
                          generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -265,7 +309,7 @@ class VAE(nn.Module):
         """
         return self.q(m, log_var).rsample(samples, generator)
 
-    def log_likelihood(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def log_likelihood(self, z: torch.Tensor, x: torch.Tensor, y=None) -> torch.Tensor:
         """log p(x|z) in nats for several codes per example: z (S, B, latent_dim), x (B, C, H, W) -> (S, B).
 
         Equal to ``decode(z[s]).log_prob(x)`` for each s, without S copies of x and without
@@ -277,18 +321,21 @@ class VAE(nn.Module):
         self._check_code(z)
         z = z[..., :self.config.latent]   # the code the decoder reads (z1 with two layers)
         s, b, latent = z.shape
+        y = self.one_hot(y, b, z)         # (B, C) or None
         if self.config.likelihood == "bernoulli" and self.config.arch == "mlp":
             *body, last = self.decoder.net
-            h = nn.Sequential(*body)(z)                                    # (S, B, H)
+            h = nn.Sequential(*body)(joined(z, y))                         # (S, B, H)
             xf = x.flatten(1)                                              # (B, D)
             x_dot_logits = (h * (xf @ last.weight)).sum(-1) + xf @ last.bias
             return x_dot_logits - softplus_sum(F.linear(h, last.weight, last.bias))
         xs = x.expand(s, *x.shape).reshape(s * b, *x.shape[1:])
-        return self.observe(z.reshape(s * b, latent), validate=False).log_prob(xs).view(s, b)
+        ys = None if y is None else y.expand(s, *y.shape).reshape(s * b, -1)
+        return self.observe(z.reshape(s * b, latent), False, ys).log_prob(xs).view(s, b)
 
     def log_prob(self, x: torch.Tensor, k: int = 5000, batch_size: int = 100,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
-        """The importance-sampled estimate of log p(x) per example: x (N, C, H, W) -> (N,), nats.
+                 generator: torch.Generator | None = None, y=None) -> torch.Tensor:
+        """The importance-sampled estimate of log p(x) per example: x (N, C, H, W) -> (N,), nats;
+        log p(x|y) with y (N,), each example's class, for a conditional model.
 
         log (1/k) Σ_i p(x, z_i)/q(z_i|x), z_i ~ q(z|x) (``objectives.iwae.log_px``; its
         expectation is the IWAE bound L_k <= log p(x), rising to log p(x) with k).  x must be
@@ -300,7 +347,12 @@ class VAE(nn.Module):
         from ..objectives.iwae import log_px   # the estimator lives a layer up (tests/test_layers.py)
 
         check_input(self, x)
-        return log_px(self, x, k=k, batch_size=batch_size, generator=generator)
+        if y is not None:
+            y = torch.as_tensor(y, device=x.device)
+            y = y.expand(len(x)) if y.dim() == 0 else y
+            self.one_hot(y, len(x), x)     # the right number of classes, or a one-line error
+            self.check_classes(y)
+        return log_px(self, x, k=k, batch_size=batch_size, generator=generator, y=y)
 
     def exact_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """The exact log p(x) of the linear VAE per example: x (N, C, H, W) -> (N,), nats, x's dtype.
@@ -331,29 +383,41 @@ class VAE(nn.Module):
         return w @ mean.to(w.device) + b, w @ factor.to(w.device), torch.exp(self.decoder.log_var.double()).expand_as(b)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode n prior draws z ~ p(z) (``prior.sample``); returns the mean images E[x|z], (n, C, H, W)."""
+    def sample(self, n: int, generator: torch.Generator | None = None, y=None) -> torch.Tensor:
+        """Decode n prior draws z ~ p(z) (``prior.sample``); returns the mean images E[x|z], (n, C, H, W).
+
+        A conditional model draws images of the class y (an int, or n ints): E[x|z, y].
+        """
         positive_int("n", n)
         device = next(self.parameters()).device
-        return self.decode(self.prior.sample(n, generator, device)).mean
+        if y is not None and self.conditional:
+            self.check_classes(y)
+        z = self.prior.sample(n, generator, device)
+        return self.decode(z, y=y).mean
 
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """The mean image decoded from the code m of x: (B, C, H, W) -> (B, C, H, W)."""
-        m, _ = self.encode(x)
-        return self.decode(m).mean
+    def reconstruct(self, x: torch.Tensor, y=None) -> torch.Tensor:
+        """The mean image decoded from the code m of x: (B, C, H, W) -> (B, C, H, W) (with its class y,
+        for a conditional model)."""
+        m, _ = self.encode(x, y)
+        return self.decode(m, y=y).mean
 
     @torch.no_grad()
-    def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 10) -> torch.Tensor:
+    def interpolate(self, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 10, y_a=None, y_b=None) -> torch.Tensor:
         """Decodes of the codes on the line from m(x_a) to m(x_b): (B, C, H, W) twice -> (B, steps, C, H, W).
 
         The lecture's full moon / half moon: a VAE decodes codes between two images to
         something in between; a plain AE need not.  Step 0 is the reconstruction of x_a,
-        the last step that of x_b.
+        the last step that of x_b.  A conditional model takes each end's class, y_a and y_b, and
+        decodes the path with their one-hot vectors mixed in the same proportions as the codes.
         """
         integer("steps", steps, low=2)   # the two end points
-        a, b = self.encode(x_a)[0], self.encode(x_b)[0]
+        a, b = self.encode(x_a, y_a)[0], self.encode(x_b, y_b)[0]
         t = torch.linspace(0, 1, steps, device=a.device).view(1, steps, 1)
         path = a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t                    # (B, steps, L)
-        return self.decode(path.flatten(0, 1)).mean.view(len(a), steps, *x_a.shape[1:])
+        y = None
+        if self.conditional:
+            ya, yb = self.one_hot(y_a, len(a), a), self.one_hot(y_b, len(b), b)  # (B, C) each
+            y = (ya.unsqueeze(1) * (1 - t) + yb.unsqueeze(1) * t).flatten(0, 1)
+        return self.decode(path.flatten(0, 1), y=y).mean.view(len(a), steps, *x_a.shape[1:])

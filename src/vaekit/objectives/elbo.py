@@ -36,7 +36,7 @@ class ElboTerms(NamedTuple):
 
 
 def elbo(model, x: torch.Tensor, generator: torch.Generator | None = None, validate: bool = True,
-         q: tuple[torch.Tensor, torch.Tensor] | None = None, samples: int | None = None) -> ElboTerms:
+         q: tuple[torch.Tensor, torch.Tensor] | None = None, samples: int | None = None, y=None) -> ElboTerms:
     """The ELBO's parts for each example of x (B, C, H, W), from the model's parts: ``ElboTerms``, nats.
 
     q(z|x) is the encoder's, or ``q`` = (m, σ) (B, L) each in its place (``eval.posterior.refine_q``
@@ -48,18 +48,19 @@ def elbo(model, x: torch.Tensor, generator: torch.Generator | None = None, valid
               = log q(c|x) − log p(c)                  (B, 1), a one-sample (or S-sample) estimate otherwise
 
     A plain autoencoder (no q) decodes c = m and has kl None.  ``validate=False`` builds p(x|c)
-    without argument checks (the training loop's hot path).
+    without argument checks (the training loop's hot path).  y: each example's class for a
+    conditional model, q(z|x, y) and p(x|z, y): the bound on log p(x|y).
     """
     if q is None:
-        m, log_var = model.encode(x)
+        m, log_var = model.encode(x, y) if y is not None else model.encode(x)
         if log_var is None:
-            return ElboTerms(model.decode(m, validate).log_prob(x), None)
+            return ElboTerms(model.decode(m, validate, y=y).log_prob(x), None)
     else:
         m, log_var = q
     posterior = model.q(m, log_var)
     z, log_q = posterior.rsample(samples, generator)                           # (B, L) or (S, B, L)
     # the reconstruction first, then the KL: the order autograd sums the encoder's gradients in
-    recon = model.decode(z, validate).log_prob(x) if samples is None else model.log_likelihood(z, x).mean(0)
+    recon = model.decode(z, validate, y=y).log_prob(x) if samples is None else model.log_likelihood(z, x, y=y).mean(0)
     kl = model.prior.kl(posterior)                                             # (B, L), or None
     if kl is None:
         kl = (log_q - model.prior.log_prob(z)).unsqueeze(-1)                    # (B, 1) or (S, B, 1)
@@ -68,7 +69,7 @@ def elbo(model, x: torch.Tensor, generator: torch.Generator | None = None, valid
     return ElboTerms(recon, kl)
 
 
-def elbo_terms(model, x: torch.Tensor, generator: torch.Generator | None = None) -> ElboTerms:
+def elbo_terms(model, x: torch.Tensor, generator: torch.Generator | None = None, y=None) -> ElboTerms:
     """One-sample estimates of the ELBO's parts for each example: ``model(x, generator=...)``.
 
     x: (B, C, H, W) in [0, 1] -> ``ElboTerms`` (recon (B,), kl (B, L) or None), nats.  The
@@ -77,11 +78,13 @@ def elbo_terms(model, x: torch.Tensor, generator: torch.Generator | None = None)
     distribution is built without argument checks (``validate=False``): this is the
     training loop's hot path, and its callers hand it binarised or dequantised batches.
     """
-    return model(x, generator=generator, validate=False)
+    if y is None:
+        return model(x, generator=generator, validate=False)
+    return model(x, generator=generator, validate=False, y=y)
 
 
 def negative_elbo(model, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None,
-                  free_bits: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+                  free_bits: float = 0.0, y=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """The training loss per example: -log p(x|c) + β·KL(q(z|x) || N(0, I)), nats, shape (B,).
 
     Returns (loss, recon, kl_per_dim).  With ``free_bits`` λ > 0 each latent dimension's
@@ -89,7 +92,7 @@ def negative_elbo(model, x: torch.Tensor, beta: float = 1.0, generator: torch.Ge
     bits"): dimensions below λ get no gradient pushing them further to the prior.  The
     autoencoder's loss is its reconstruction term alone.
     """
-    recon, kl = elbo_terms(model, x, generator)
+    recon, kl = elbo_terms(model, x, generator, y)
     if kl is None:
         return -recon, recon, None
     if free_bits > 0:

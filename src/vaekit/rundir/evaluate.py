@@ -56,13 +56,20 @@ def evaluate_run(run_dir, split: str = "test", k: int = 5000, batch_size: int = 
                            image_size=fit.get("image_size") if data is None else None)
     x = dataset.model_input(model.likelihood, device=dev)
     check_input(model, x)
+    y = None
+    if getattr(model, "conditional", False):   # log p(x|y): each image with its own class
+        if dataset.labels is None:
+            raise ConfigError(f"{run_dir} is conditional on the label, and {name} has no labels to give it",
+                              setting="data")
+        y = dataset.labels.to(dev)
+        model.check_classes(y)
     if config["kind"] != "gmm":
         check_k(k, len(dataset), force)
         if on_start is not None:
             on_start(f"estimating log p(x): {cost(len(dataset), k)}")
     with flush_denormals(dev):
         report = evaluate(model, x, k=k, batch_size=batch_size, seed=seed, split=split,
-                          continuous=dataset.continuous)
+                          continuous=dataset.continuous, y=y)
     report["bits_per_dim_convention"] = CONVENTIONS["continuous" if dataset.continuous else model.likelihood]
     report["model"] = config["kind"]
     report["data"] = name

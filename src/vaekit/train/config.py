@@ -16,8 +16,8 @@ from pathlib import Path
 from .. import validate
 from ..errors import ConfigError
 from ..fileio import UnsafeFile, read_bytes
-from ..models.config import (ARCHS, COVARIANCES, LIKELIHOODS, MAX_FLOW_STEPS, MODEL_KINDS, POSTERIORS, PRIORS, check_layers,
-                             check_posterior, check_prior)
+from ..models.config import (ARCHS, CONDITIONS, COVARIANCES, LIKELIHOODS, MAX_FLOW_STEPS, MODEL_KINDS, POSTERIORS,
+                             PRIORS, check_condition, check_layers, check_posterior, check_prior)
 
 OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine")
@@ -71,6 +71,8 @@ class TrainConfig:
                                      "--flow-steps inverse autoregressive flow steps)", choices=POSTERIORS)
     flow_steps: int = setting(DEFAULT_FLOW_STEPS, f"flow steps K of --posterior iaf (default {DEFAULT_FLOW_STEPS}, "
                                                   f"at most {MAX_FLOW_STEPS})", metavar="K")
+    condition: str = setting("none", "none (default) or label: a conditional VAE, q(z|x, y) and p(x|z, y) with y "
+                                     "each image's class (a dataset with labels)", choices=CONDITIONS)
     objective: str = setting("elbo", "elbo (default) or iwae", choices=OBJECTIVES)
     beta: float = setting(1.0, "weight of the KL term, --objective elbo (default 1: the true bound)")
     k: int = setting(1, "importance samples per example for --objective iwae (default 1)")
@@ -143,6 +145,7 @@ class TrainConfig:
                                                                             if kl_settings else "objective"))
         check_prior(self.model, self.arch, self.prior)
         check_posterior(self.model, self.prior, self.stochastic_layers, self.posterior)
+        check_condition(self.arch, self.prior, self.condition)
         if self.free_bits and (self.prior != "standard" or self.stochastic_layers == 2 or self.posterior != "diag"):
             model = (f"prior={self.prior}" if self.prior != "standard" else
                      "stochastic_layers=2" if self.stochastic_layers == 2 else f"posterior={self.posterior}")

@@ -49,6 +49,8 @@ def handwritten_step_reason(model: nn.Module, objective: str, free_bits: float) 
         return f"the model is a {type(model).__name__}, not vaekit's VAE"
     if model.config.kind != "vae":
         return f"the model is of kind {model.config.kind!r}, not 'vae'"
+    if model.conditional:
+        return "the model is conditional (condition 'label'): its networks also read the class y"
     if type(model.prior) is not StandardNormal:
         return f"the prior is a {type(model.prior).__name__}, not a StandardNormal (the step writes N(0, I)'s KL)"
     if type(model.posterior) is not DiagonalGaussian:

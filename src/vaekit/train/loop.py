@@ -109,6 +109,7 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
             idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
             part = None if world == 1 else distributed.split(len(idx))
             x = batches(idx, generator, rows=part)
+            y = None if batches.labels is None else batches.labels[idx if part is None else idx[part]]
             beta = kl_weight(cfg, epoch, step, steps)
             if len(x) == 0:   # more ranks than rows in this (last) batch: nothing to add but zeros
                 if step_fn is not None:   # keep the generator in step with the ranks that drew e
@@ -121,9 +122,9 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
             else:
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
                     if cfg.objective == "iwae":
-                        loss = negative_iwae(model, x, cfg.k, code_noise)
+                        loss = negative_iwae(model, x, cfg.k, code_noise, y)
                     else:
-                        loss, _, _ = negative_elbo(model, x, beta, code_noise, cfg.free_bits)
+                        loss, _, _ = negative_elbo(model, x, beta, code_noise, cfg.free_bits, y)
                 total = loss.float().sum()
                 optimizer.zero_grad(set_to_none=True)
                 (total / len(x)).backward()

@@ -35,13 +35,27 @@ from .optim import check_state, make_optimizer, reordered
 RESUMABLE = ("epochs", "time_budget", "device", "data_dir", "threads")   # settings that may change on --resume
 
 
-def model_config(cfg: TrainConfig, image_shape) -> ModelConfig:
+def model_config(cfg: TrainConfig, image_shape, classes: int = 2) -> ModelConfig:
+    """The model ``cfg`` describes for images of ``image_shape``; ``classes``: the labels' count, for
+    condition "label" (2, the fewest, where the data is not read yet)."""
     return ModelConfig(kind=cfg.model, arch=cfg.arch, image_shape=tuple(image_shape), hidden=cfg.hidden,
                        latent=cfg.latent, likelihood=cfg.resolved_likelihood(), prior=cfg.prior,
                        pseudo_inputs=cfg.pseudo_inputs if cfg.prior == "vamp" else 0,
                        stochastic_layers=cfg.stochastic_layers, latent2=cfg.latent2, hidden2=cfg.hidden2,
                        posterior=cfg.posterior, flow_steps=cfg.flow_steps if cfg.posterior == "iaf" else 0,
-                       prior_components=cfg.prior_components if cfg.prior == "mog" else 0)
+                       prior_components=cfg.prior_components if cfg.prior == "mog" else 0,
+                       condition=cfg.condition, classes=classes if cfg.condition == "label" else 0)
+
+
+def label_count(cfg: TrainConfig, splits) -> int:
+    """The number of classes C of a dataset with labels 0..C-1, for condition "label" (0 without)."""
+    if cfg.condition != "label":
+        return 0
+    missing = [s.split for s in splits if s.labels is None]
+    if missing:
+        raise ConfigError(f"condition=label needs a dataset with labels; {cfg.data} has none (its "
+                          f"{'/'.join(missing)} split)", setting="condition")
+    return max(int(s.labels.max()) + 1 for s in splits if len(s.labels)) if any(len(s.labels) for s in splits) else 0
 
 
 def saved_config(run_dir: str | Path) -> TrainConfig:
@@ -110,7 +124,7 @@ def prepare(cfg: TrainConfig, resume: str | Path | None = None) -> Prepared:
     if cfg.prior == "mog" and cfg.prior_components > len(splits[0]):
         raise ConfigError(f"prior_components={cfg.prior_components} is more than the {len(splits[0]):,} training "
                           f"examples of {cfg.data}; expected 1 to {len(splits[0]):,}", setting="prior_components")
-    mcfg = model_config(cfg, splits[0].image_shape)
+    mcfg = model_config(cfg, splits[0].image_shape, label_count(cfg, splits))
     if resume is not None and status(Path(resume)) == "run":
         mcfg = same_model(resume, mcfg, saved_model_config(resume))
     check_network(mcfg, cfg.batch_size, device, k=_samples(cfg), image_size_given=cfg.image_size is not None)
@@ -259,6 +273,10 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
 
     batches = TrainingBatches(train.images.to(device), mcfg.likelihood)
     val_x = val.model_input(mcfg.likelihood, device=device)
+    if mcfg.condition == "label":   # each image's class, beside it on the device
+        batches.labels, val_y = train.labels.to(device), val.labels.to(device)
+    else:
+        val_y = None
     # Wall time of the run, counting earlier sessions (their last record's ``elapsed``): the
     # time budget and its schedule run on it.
     spent = time_spent(history)
@@ -278,7 +296,7 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
                 break
         result = train_epoch(model, optimizer, batches, cfg, epoch, generator, progress, elapsed=elapsed)
         record = {"epoch": epoch, "train_loss": result.train_loss, "seconds": result.seconds}
-        record.update(validate(model, val_x, cfg, epoch, device))
+        record.update(validate(model, val_x, cfg, epoch, device, val_y))
         record["elapsed"] = spent + time.monotonic() - clock
         last_epoch = record["elapsed"] - elapsed
         bad = [k for k in ("val_loss", "val_log_px") if k in record and not math.isfinite(record[k])]
@@ -355,7 +373,7 @@ def _check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
 
 
 @torch.no_grad()
-def validate(model, val_x: torch.Tensor, cfg: TrainConfig, epoch: int, device) -> dict:
+def validate(model, val_x: torch.Tensor, cfg: TrainConfig, epoch: int, device, val_y=None) -> dict:
     """Val negative ELBO (and, every ``log_px_every`` epochs, log p(x) with k = log_px_k), nats.
 
     A model with an exact log p(x) (the linear VAE) also gets it every epoch, ``val_log_px_exact``:
@@ -369,11 +387,11 @@ def validate(model, val_x: torch.Tensor, cfg: TrainConfig, epoch: int, device) -
     # sums reduced (``eval.shards``): the same numbers on 1 or W processes.
     seed = (cfg.seed + epoch) % 2 ** 62
     with flush_denormals(device), cpu_threads(threads):
-        means = elbo_means(model, val_x, seed=seed)
+        means = elbo_means(model, val_x, seed=seed, y=val_y)
         record = {"val_loss": -means["elbo"], "val_recon": means["recon"], "val_kl": means["kl"]}
         due = cfg.log_px_every and cfg.model == "vae" and (epoch % cfg.log_px_every == 0 or epoch == cfg.epochs)
         if due:
-            lp = log_px(model, val_x, k=cfg.log_px_k, seed=seed + 2 ** 62)
+            lp = log_px(model, val_x, k=cfg.log_px_k, seed=seed + 2 ** 62, y=val_y)
             total, count = distributed.sum_floats(lp.double().sum().item(), len(lp))
             record["val_log_px"] = total / count
         if model.has_exact_log_prob:

@@ -1,6 +1,7 @@
 """The figures of a run, as {file name: PNG bytes}: what ``vaekit train`` and ``vaekit gmm`` write.
 
-    samples.png          decoded prior samples z ~ N(0, I) (a mixture: draws x ~ P(x))
+    samples.png          decoded prior samples z ~ N(0, I) (a mixture: draws x ~ P(x)); a conditional
+                         model's, one row per class (up to 8 per row, 16 classes)
     reconstructions.png  (binarised) test images above their reconstructions
     interpolations.png   decodes along the line between two test images' codes (the lecture's
                          full moon / half moon)
@@ -29,15 +30,23 @@ def vae_figures(model, test, history: list[dict], seed: int = 0, title: str = ""
         return {"curves.png": curves_png(history, title=title)} if history else {}
     device = next(model.parameters()).device
     g = torch.Generator(device=device).manual_seed(seed)
-    figures = {"samples.png": samples_png(model.sample(64, generator=g).cpu())}
+    conditional = getattr(model, "conditional", False)
+    if conditional:   # one row of 8 draws per class: p(x|y) for each y
+        classes = min(model.config.classes, 16)
+        y = torch.arange(classes, device=device).repeat_interleave(8)
+        figures = {"samples.png": samples_png(model.sample(len(y), generator=g, y=y).cpu(), rows=classes)}
+    else:
+        figures = {"samples.png": samples_png(model.sample(64, generator=g).cpu())}
     first = test.images[:32]
     x = type(test)(test.name, test.split, first.contiguous()).model_input(model.likelihood).to(device)
+    y = test.labels[:32].to(device) if conditional else None
     shown = x if model.likelihood == "bernoulli" else first.float().div(255)
-    figures["reconstructions.png"] = reconstructions_png(shown.cpu(), model.reconstruct(x).cpu())
-    pairs = x[:2 * min(4, len(x) // 2)]
+    figures["reconstructions.png"] = reconstructions_png(shown.cpu(), model.reconstruct(x, y).cpu())
+    n = 2 * min(4, len(x) // 2)
+    pairs, ends = x[:n], (None if y is None else y[:n])
     if len(pairs):
-        figures["interpolations.png"] = interpolations_png(
-            model.interpolate(pairs[0::2], pairs[1::2], steps=10).cpu())
+        figures["interpolations.png"] = interpolations_png(model.interpolate(
+            pairs[0::2], pairs[1::2], steps=10, **({} if ends is None else {"y_a": ends[0::2], "y_b": ends[1::2]})).cpu())
     if history:
         figures["curves.png"] = curves_png(history, title=title)
     return figures
