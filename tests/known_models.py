@@ -48,19 +48,19 @@ class LinearGaussian(torch.nn.Module):
         self.q_shift, self.q_log_scale = q_shift, q_log_scale
         self.posterior, self.prior = DiagonalGaussian(), StandardNormal(latent)   # the VAE's own parts
 
-    def encode(self, x):
+    def encode(self, x, y=None):
         x = x.reshape(len(x), -1)
         var = 1.0 / (1.0 + self.d ** 2 / self.s ** 2)                          # (L,)
         m = (x - self.b) @ self.W * var / self.s ** 2 + self.q_shift           # (B, L)
         log_var = torch.log(var).expand_as(m) + 2 * self.q_log_scale
         return m, log_var
 
-    def decode(self, z, validate=True):
+    def decode(self, z, validate=True, y=None):
         """Always checked (these tests are not about speed); ``validate`` as ``VAE.decode`` takes it."""
         mean = (z @ self.W.T + self.b).view(-1, 1, 1, self.W.shape[0])
         return Independent(Normal(mean, torch.full_like(mean, self.s)), 3)
 
-    def log_likelihood(self, z, x):
+    def log_likelihood(self, z, x, y=None):
         """z (S, B, L), x (B, 1, 1, D) -> log p(x|z) (S, B)."""
         s, b, latent = z.shape
         return self.decode(z.reshape(s * b, latent)).log_prob(x.repeat(s, 1, 1, 1)).view(s, b)
