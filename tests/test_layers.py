@@ -13,7 +13,7 @@ SOURCE = Path(vaekit.__file__).parent
 
 # Low to high.  Within one rank, imports are free; an import to a higher rank is a failure.
 LAYERS = [
-    {"errors", "validate", "atomic", "jsonio", "fileio", "device", "distributed", "threads", "i18n",
+    {"errors", "validate", "settings", "atomic", "jsonio", "fileio", "device", "distributed", "threads", "i18n",
      "allocator", "likelihoods", "__version__", "locale"},
     {"data"},
     {"models"},

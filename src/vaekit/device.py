@@ -9,18 +9,20 @@ from contextlib import contextmanager
 import torch
 
 from .errors import ConfigError
+from .settings import DEVICES
+from .validate import choice
 
 USABLE = 0.8   # of a device's memory: what vaekit plans to use at most (train.limits, data resizing)
 
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` (a CUDA GPU if PyTorch sees one, else the CPU), ``cpu`` or ``cuda``."""
+    choice("device", name, DEVICES)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda was asked for, but PyTorch sees no CUDA GPU (use --device cpu or auto)")
-    if name not in ("cpu", "cuda"):
-        raise ConfigError(f"--device must be one of auto, cpu, cuda; got {name!r}")
+        raise ConfigError("`device='cuda'` was asked for, but PyTorch sees no CUDA GPU (use `device='cpu'` or "
+                          "`device='auto'`)", setting="device")
     return torch.device(name)
 
 

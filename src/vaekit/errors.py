@@ -8,7 +8,18 @@ failures (exit 1) and show a traceback only with ``--debug``.
 
 
 class VaekitError(ValueError):
-    """A user error: bad input, bad configuration, a missing or corrupted file."""
+    """A user error: bad input, bad configuration, a missing or corrupted file.
+
+    Messages name Python parameters, never command-line flags: the CLI shows each as its flag.
+    ``setting`` names the parameter the message starts with ("latent must be a positive integer;
+    got 0": the CLI shows "--latent must be ..."); any other parameter the message names is
+    written in backticks as a Python call would write it (`out`, `resume=True`,
+    `device='cpu'`: the CLI shows --out, --resume, --device cpu).
+    """
+
+    def __init__(self, message: str, setting: str | None = None):
+        super().__init__(message)
+        self.setting = setting
 
 
 class DataError(VaekitError):
@@ -21,10 +32,6 @@ class ConfigError(VaekitError):
     ``setting`` names the parameter when the message starts with it ("latent must be a
     positive integer; got 0"): the CLI then shows the flag instead ("--latent must be ...").
     """
-
-    def __init__(self, message: str, setting: str | None = None):
-        super().__init__(message)
-        self.setting = setting
 
 
 class CheckpointError(VaekitError):

@@ -201,6 +201,25 @@ def test_default_out_is_a_fresh_numbered_directory(tmp_path, capsys, monkeypatch
         assert (tmp_path / "runs" / f"digits-vae-{n}" / "checkpoint.json").is_file()
 
 
+def test_library_errors_name_parameters_and_the_cli_shows_them_as_flags():
+    from vaekit.cli.common import message
+    from vaekit.errors import ConfigError, RunDirError
+
+    e = RunDirError("out: already holds a vae run; use `resume=True` to continue it or choose another `out`")
+    assert message(e) == "out: already holds a vae run; use --resume to continue it or choose another --out"
+    e = ConfigError("`device='cuda'` was asked for (use `device='cpu'` or `device='auto'`)", setting="device")
+    assert message(e) == "--device cuda was asked for (use --device cpu or --device auto)"
+    e = ConfigError("components: too large; lower `components` or use `covariance='diag'`", setting="components")
+    assert message(e) == "--components: too large; lower --components or use --covariance diag"
+    e = ConfigError("data_dir='/tmp' would be ignored", setting="data_dir")
+    assert message(e) == "--data-dir='/tmp' would be ignored"
+    assert message(ConfigError("data_dir=1", setting="data")) == "data_dir=1"   # a whole name only
+    # only the command's own flags: a parameter it has no flag for stays as the library wrote it
+    e = ConfigError("hidden2 is too wide; lower `hidden2` or `latent`", setting="hidden2")
+    assert message(e, {"--latent"}) == "hidden2 is too wide; lower `hidden2` or --latent"
+    assert message(ValueError("`out` is a bug's text")) == "`out` is a bug's text"
+
+
 def test_debug_before_or_after_the_subcommand_shows_the_traceback(tmp_path, capsys):
     for argv in (["--debug", "train"], ["train", "--debug"]):
         code, _, err = run(capsys, *argv, "--out", str(tmp_path / "r"), "--latent", "0")

@@ -61,7 +61,7 @@ def test_jpeg_folder(tmp_path):
 
 def test_different_sizes_need_image_size(tmp_path):
     folder = write_images(tmp_path / "f", gray(9) + gray(1, 7, 5))
-    with pytest.raises(DataError, match=r"img009\.png: expected every image to be 5x6 .*got 5x7; pass image_size \(--image-size\)"):
+    with pytest.raises(DataError, match=r"img009\.png: expected every image to be 5x6 .*got 5x7; pass `image_size` to resize them all"):
         load(str(folder))
     assert all_images(folder, image_size=(8, 6)).shape == (10, 1, 8, 6)
     assert load(str(folder), image_size=4).image_shape == (1, 4, 4)

@@ -67,7 +67,7 @@ def test_a_half_made_run_is_replaced_and_a_whole_one_refused(tmp_path):
         assert not (tmp_path / "config.json").exists()    # replaced ...
     assert (tmp_path / "user-notes.txt").read_text() == "keep"   # ... and nothing else touched
     _run_with_checkpoints(tmp_path / "whole")
-    with pytest.raises(RunDirError, match="already holds a vae run; use --resume"):
+    with pytest.raises(RunDirError, match="already holds a vae run; use `resume=True`"):
         RunDir.create(tmp_path / "whole", "train")
 
 
@@ -78,7 +78,7 @@ def test_a_second_writer_is_told_who_holds_the_lock(tmp_path):
     RunLock(tmp_path).acquire().release()     # released on close
 
 
-@pytest.mark.parametrize("out, match", [("", "--out must name a directory"), ("   ", "--out must name a directory"),
+@pytest.mark.parametrize("out, match", [("", "^out must name a directory"), ("   ", "^out must name a directory"),
                                         (os.fsdecode(b"run-\xff"), "valid UTF-8")])
 def test_bad_out_values(tmp_path, out, match):
     with pytest.raises(RunDirError, match=match):

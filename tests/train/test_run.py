@@ -81,7 +81,7 @@ def test_refuses_to_overwrite_a_run(trained):
     run, _ = trained
     from vaekit.errors import RunDirError
 
-    with pytest.raises(RunDirError, match="already holds a vae run; use --resume"):
+    with pytest.raises(RunDirError, match="already holds a vae run; use `resume=True`"):
         fit(TrainConfig(epochs=1, **SMALL), run)
 
 

@@ -3,36 +3,79 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import os
+import re
 import select
+import shlex
 import signal
 import sys
 import traceback
+from collections.abc import Collection
 from contextlib import contextmanager
 
-from ..errors import ConfigError, DistributedFailure, TrainingDiverged, VaekitError
+from ..errors import DistributedFailure, TrainingDiverged, VaekitError
 from .flags import flag
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (and exit code 2)."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class Interrupted(Exception):
     """Ctrl-C, with what a command has to say about it (what was kept)."""
 
 
-def message(e: Exception) -> str:
-    """An error as the CLI shows it: a ConfigError's setting name becomes its flag."""
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2); ``flags``: its options."""
+
+    def __init__(self, *args, **kwargs):
+        self.flags: set[str] = set()   # before argparse's __init__, which adds -h/--help
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        action = super().add_argument(*args, **kwargs)
+        self.flags.update(action.option_strings)
+        return action
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# A parameter named inside a message, as a Python call writes it: `out`, `resume=True`, `device='cpu'`.
+_MENTION = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(?:=([^`]*))?`")
+
+
+def message(e: Exception, flags: Collection[str] | None = None) -> str:
+    """An error as the CLI shows it, the parameters it names shown as flags.
+
+    A VaekitError's ``setting`` that starts the message becomes its flag ("--latent must be
+    ..."), and so does every parameter the message names in backticks: `out` -> --out,
+    `resume=True` -> --resume, `device='cpu'` -> --device cpu.  With ``flags`` (the command's
+    options) only parameters that are flags of the command are shown so; the others stay as
+    they are.
+    """
     text = " ".join(str(e).split())
-    setting = getattr(e, "setting", None)
-    if isinstance(e, ConfigError) and setting and text.startswith(setting):
+    if not isinstance(e, VaekitError):
+        return text
+
+    def is_flag(name: str) -> bool:
+        return flags is None or flag(name) in flags
+
+    setting = e.setting
+    if setting and is_flag(setting) and re.match(re.escape(setting) + r"\b", text):
         text = flag(setting) + text[len(setting):]
-    return text
+
+    def as_flag(m: re.Match) -> str:
+        name, value = m.groups()
+        if not is_flag(name):
+            return m.group(0)
+        if value is None or value == "True":
+            return flag(name)
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            pass
+        return f"{flag(name)} {shlex.quote(str(value))}"
+
+    return _MENTION.sub(as_flag, text)
 
 
 @contextmanager
@@ -84,11 +127,12 @@ def _failed(e: Exception, args) -> int:
     if args.debug:
         traceback.print_exception(e)
     who = _who()
+    flags = getattr(args, "flags", None)   # the command's options (main.build_parser)
     if isinstance(e, (VaekitError, TrainingDiverged, DistributedFailure)):
-        print(f"vaekit{who}: error: {message(e)}", file=sys.stderr)
+        print(f"vaekit{who}: error: {message(e, flags)}", file=sys.stderr)
         return 2 if isinstance(e, VaekitError) else 1
     # a bug or an environment failure: still one line unless --debug
-    print(f"vaekit{who}: failed: {type(e).__name__}: {message(e)} (rerun with --debug for the traceback)",
+    print(f"vaekit{who}: failed: {type(e).__name__}: {message(e, flags)} (rerun with --debug for the traceback)",
           file=sys.stderr)
     return 1
 

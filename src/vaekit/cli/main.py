@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show Python tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in (lecture, train, eval, sample, gmm, serve, download):
-        module.add_parser(sub, [common])
+        command = module.add_parser(sub, [common])
+        command.set_defaults(flags=frozenset(command.flags))   # errors show these parameters as flags
     return parser
 
 

@@ -98,8 +98,8 @@ def read_folder(folder: Path, size: tuple[int, int] | None = None) -> np.ndarray
         for path, im in zip(files, images):
             if im.size != first:
                 raise DataError(f"{path}: expected every image to be {first[0]}x{first[1]} (W x H) like "
-                                f"{files[0].name}, got {im.size[0]}x{im.size[1]}; pass image_size "
-                                f"(--image-size) to resize them all")
+                                f"{files[0].name}, got {im.size[0]}x{im.size[1]}; pass `image_size` "
+                                "to resize them all")
         size = (first[1], first[0])
     height, width = size
     check_fits(len(images), 1 if mode == "L" else 3, size)   # before it is allocated

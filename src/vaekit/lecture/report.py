@@ -48,13 +48,13 @@ def check_out(out) -> Path:
     """The report folder ``out``, made if absent; RunDirError if it holds something else or is unwritable."""
     path = check_path(out)
     if path.exists() and not path.is_dir():
-        raise RunDirError(f"{path}: is a file; --out must be a folder for the report")
+        raise RunDirError(f"{path}: is a file; `out` must be a folder for the report")
     if path.is_dir() and not (path / MARKER).is_file():
         others = sorted(p.name for p in path.iterdir())
         if others:
             shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
             raise RunDirError(f"{path}: holds something other than a lecture report ({shown}); "
-                              "choose an empty or new --out")
+                              "choose an empty or new `out`")
     try:
         path.mkdir(parents=True, exist_ok=True)
         if not (path / MARKER).is_file():

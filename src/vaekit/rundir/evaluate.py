@@ -16,8 +16,8 @@ from ..models.inputs import check_input
 from .checkpoint import current
 from .run import load_model, read_config
 
-MAX_K = 100_000                  # importance samples per example without --force
-MAX_DECODER_PASSES = 10 ** 9     # examples x k without --force (MNIST test at k = 5000 is 5e7: minutes)
+MAX_K = 100_000                  # importance samples per example without force
+MAX_DECODER_PASSES = 10 ** 9     # examples x k without force (MNIST test at k = 5000 is 5e7: minutes)
 
 CONVENTIONS = {
     "bernoulli": "binary data: -log p(x) / (D ln 2)",
@@ -35,7 +35,7 @@ def check_k(k, n: int, force: bool) -> None:
     validate.positive_int("k", k)
     if not force and (k > MAX_K or n * k > MAX_DECODER_PASSES):
         raise ConfigError(f"k={k:,} means {cost(n, k)} (k = 5000 on the 10,000 MNIST test images is 5e7, minutes "
-                          f"on 2 cores); at most k = {MAX_K:,} and {MAX_DECODER_PASSES:.0e} passes without --force",
+                          f"on 2 cores); at most k = {MAX_K:,} and {MAX_DECODER_PASSES:.0e} passes without `force=True`",
                           setting="k")
 
 

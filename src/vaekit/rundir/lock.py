@@ -35,7 +35,7 @@ class RunLock:
                 holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
                 os.close(fd)
                 raise RunDirError(f"{self.path.parent}: another vaekit process (PID {holder}) is writing this run; "
-                                  "wait for it to finish or choose another --out") from None
+                                  "wait for it to finish or choose another `out`") from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self.fd = fd

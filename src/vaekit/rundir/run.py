@@ -31,18 +31,19 @@ def check_path(out) -> Path:
     if isinstance(text, bytes):
         text = os.fsdecode(text)
     if not isinstance(text, str) or not text.strip():
-        raise RunDirError(f"--out must name a directory; got {out!r}")
+        raise RunDirError(f"out must name a directory; got {out!r}", setting="out")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise RunDirError(f"--out must be a valid UTF-8 path; got {text.encode('utf-8', 'surrogateescape')!r}") from None
+        raise RunDirError(f"out must be a valid UTF-8 path; got {text.encode('utf-8', 'surrogateescape')!r}",
+                          setting="out") from None
     path = Path(text)
     if path.exists() and not path.is_dir():
-        raise RunDirError(f"{path}: exists and is not a directory; --out must be a directory")
+        raise RunDirError(f"{path}: exists and is not a directory; `out` must be a directory")
     for parent in path.absolute().parents:   # FILE/sub: the folders above must be folders too
         if parent.exists() or parent.is_symlink():
             if not parent.is_dir():
-                raise RunDirError(f"{path}: {parent} is a file, not a directory; --out must be a directory path")
+                raise RunDirError(f"{path}: {parent} is a file, not a directory; `out` must be a directory path")
             break
     return path
 
@@ -176,9 +177,9 @@ class RunDir:
             state = status(path)
             if state == "run":
                 raise RunDirError(f"{path}: already holds a {_kind_of(path)} run; "
-                                  f"{'use --resume to continue it or ' if what == 'train' else ''}choose another --out")
+                                  f"{'use `resume=True` to continue it or ' if what == 'train' else ''}choose another `out`")
             if state == "foreign":
-                raise RunDirError(f"{path}: is not empty and is not a vaekit run; choose an empty or new --out")
+                raise RunDirError(f"{path}: is not empty and is not a vaekit run; choose an empty or new `out`")
             run._remove_own_files()   # a half-made run's files, or temporary files of a killed writer
         except BaseException:
             run.close()
@@ -288,7 +289,7 @@ def _lock(path: Path) -> RunLock:
 
 def _refuse_foreign(path: Path) -> None:
     if path.is_dir() and status(path) == "foreign":
-        raise RunDirError(f"{path}: is not empty and is not a vaekit run; choose an empty or new --out")
+        raise RunDirError(f"{path}: is not empty and is not a vaekit run; choose an empty or new `out`")
 
 
 def _kind_of(path: Path) -> str:

@@ -58,9 +58,9 @@ def check_network(model_config, batch_size: int, device: torch.device, k: int = 
         sizes.append(f"pseudo_inputs={model_config.pseudo_inputs}")
     batches = f" trained on batches of {batch_size:,}" + (f" with k={k:,} samples each" if k > 1 else "")
     if setting == "image_size" and not image_size_given:
-        advice = "pass a smaller --image-size"
+        advice = "pass a smaller `image_size`"
     else:
-        advice = "lower --" + setting.replace("_", "-")
+        advice = f"lower `{setting}`"
     _refuse(f"a model of {params:,} parameters ({', '.join(sizes)}){batches}", need, device, setting, advice)
     return params
 
@@ -117,4 +117,4 @@ def check_mixture(components: int, covariance: str, dims: int, n_train: int, dev
     per_component = 8 * dims * (dims if covariance == "full" else 1)
     need = 8 * components * per_component + 8 * 4 * min(CHUNK, n_train) * (components + 2 * dims)
     _refuse(f"{components:,} {covariance} components of dimension {dims}", need, device, "components",
-            "lower --components" + (" or use --covariance diag" if covariance == "full" else ""))
+            "lower `components`" + (" or use `covariance='diag'`" if covariance == "full" else ""))

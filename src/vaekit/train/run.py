@@ -32,7 +32,7 @@ from .limits import check_network
 from .loop import handwritten_step, train_epoch
 from .optim import check_state, make_optimizer, reordered
 
-RESUMABLE = ("epochs", "time_budget", "device", "data_dir", "threads")   # settings that may change on --resume
+RESUMABLE = ("epochs", "time_budget", "device", "data_dir", "threads")   # settings that may change on resume
 
 
 def model_config(cfg: TrainConfig, image_shape, classes: int = 2) -> ModelConfig:
@@ -62,7 +62,7 @@ def saved_config(run_dir: str | Path) -> TrainConfig:
     """The training settings a run was started with (CheckpointError if they cannot be read)."""
     config = read_config(run_dir)
     if config["kind"] == "gmm":
-        raise ConfigError(f"{run_dir}: is a gmm run; --resume continues vae and ae training runs "
+        raise ConfigError(f"{run_dir}: is a gmm run; `resume=True` continues vae and ae training runs "
                           "(fit a mixture again with vaekit gmm)")
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(config["fit"]) - known)
@@ -85,7 +85,7 @@ def config_for_resume(run_dir: str | Path, changes: dict) -> TrainConfig:
         if getattr(changed, key) == getattr(cfg, key):
             continue
         if key not in RESUMABLE:
-            raise ConfigError(f"{key} cannot change on --resume (saved {getattr(cfg, key)!r}, got "
+            raise ConfigError(f"{key} cannot change on `resume=True` (saved {getattr(cfg, key)!r}, got "
                               f"{getattr(changed, key)!r}); only {', '.join(RESUMABLE)} can", setting=key)
         cfg = changed
     return cfg
@@ -230,7 +230,7 @@ def _fit(cfg, prepared, run, resume, progress, on_epoch, command):
     world = distributed.world_size()
 
     def open_run():
-        """Rank 0 (the only rank with a run directory): config.json, and on --resume the checkpoint's
+        """Rank 0 (the only rank with a run directory): config.json, and on resume the checkpoint's
         state, returned to be sent to the other ranks (no other rank reads the files)."""
         nonlocal history
         if run is None:
@@ -368,7 +368,7 @@ def _check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
     saved = saved_config(run_dir)
     for f in fields(TrainConfig):
         if f.name not in RESUMABLE and getattr(saved, f.name) != getattr(cfg, f.name):
-            raise ConfigError(f"{f.name} cannot change on --resume (saved {getattr(saved, f.name)!r}, got "
+            raise ConfigError(f"{f.name} cannot change on `resume=True` (saved {getattr(saved, f.name)!r}, got "
                               f"{getattr(cfg, f.name)!r}); only {', '.join(RESUMABLE)} can", setting=f.name)
 
 
