@@ -1,15 +1,18 @@
-"""The one set of validators for settings: positive integers, choices, finite numbers.
+"""The one set of validators for settings and arguments: integers, sizes, seeds, choices, numbers.
 
 Each raises ``ConfigError`` whose message starts with the parameter's name and says what
 was expected and what was got: ``latent must be a positive integer; got 0``.  The CLI
-shows the flag in place of the name (``--latent must be ...``).
+shows the flag in place of the name (``--latent must be ...``).  Every layer uses them, the
+data generators and the web server's request checks too; ``note`` adds what a setting is
+for to the message.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from .errors import ConfigError
 
@@ -17,10 +20,35 @@ from .errors import ConfigError
 # fits in memory: it stops an absurd value (a typo, an overflow) before any size arithmetic.
 # Whether a model fits in a device's memory is checked where the device is known (train.limits).
 MAX_SIZE = 1 << 24
+MAX_SEED = 2 ** 63 - 1   # torch.Generator.manual_seed's range
+_SHOWN = 80              # characters of a bad value shown in a message
 
 
 def _fail(name: str, expected: str, value) -> ConfigError:
-    return ConfigError(f"{name} must be {expected}; got {value!r}", setting=name)
+    return ConfigError(f"{name} must be {expected}; got {_shown(value)}", setting=name)
+
+
+def _shown(value) -> str:
+    """``repr(value)``, short: a huge integer as its number of digits, a long text cut (a hostile
+    value, a 400-digit number or a megabyte of text, must not make a huge message)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 130:   # over 39 digits
+        try:
+            digits = len(str(abs(value)))
+        except ValueError:   # past Python's limit on converting ints to text
+            digits = int(value.bit_length() * math.log10(2)) + 1
+        return f"an integer of {digits} digits"
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
+
+
+@contextmanager
+def note(text: str) -> Iterator[None]:
+    """Within the block, a ConfigError's message gets `` (text)`` appended: what the setting is
+    for, or how to fix it (``seeds must be an integer in [1, 20]; got 0 (each seed trains ...)``)."""
+    try:
+        yield
+    except ConfigError as e:
+        raise ConfigError(f"{e} ({text})", setting=e.setting) from None
 
 
 def integer(name: str, value, low: int | None = None, high: int | None = None) -> int:
@@ -42,19 +70,42 @@ def positive_int(name: str, value) -> int:
     return integer(name, value, low=1)
 
 
-def number(name: str, value, low: float | None = None, positive: bool = False) -> float:
-    """A finite int or float (not a bool), > 0 if ``positive``, >= low where given; returns a float."""
+def number(name: str, value, low: float | None = None, positive: bool = False,
+           high: float | None = None) -> float:
+    """A finite int or float (not a bool), > 0 if ``positive``, within [low, high] where given;
+    returns a float."""
     if positive:
         expected = "a finite number > 0"
+    elif low is not None and high is not None:
+        expected = f"a finite number in [{low:g}, {high:g}]"
     elif low is not None:
         expected = f"a finite number >= {low:g}"
+    elif high is not None:
+        expected = f"a finite number <= {high:g}"
     else:
         expected = "a finite number"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _fail(name, expected, value)
-    if (positive and value <= 0) or (low is not None and value < low):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:   # an int past float's range
+        finite = False
+    if not finite or (positive and value <= 0) or (low is not None and value < low) \
+            or (high is not None and value > high):
         raise _fail(name, expected, value)
     return float(value)
+
+
+def boolean(name: str, value) -> bool:
+    """True or False (not 0 or 1, not text); returns it."""
+    if not isinstance(value, bool):
+        raise _fail(name, "True or False", value)
+    return value
+
+
+def seed(name: str, value) -> int:
+    """A random seed: an int in [0, MAX_SEED]; returns it."""
+    return integer(name, value, 0, MAX_SEED)
 
 
 def choice(name: str, value, choices: Iterable[str]) -> str:
@@ -84,14 +135,23 @@ def sizes(name: str, values, count: int | None = None, allow_empty: bool = False
     (empty only with ``allow_empty``)."""
     expected = f"{count} positive integers" if count is not None else "one or more positive integers"
     if isinstance(values, (str, bytes)):
-        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name)
+        raise _fail(name, expected, values)
     try:
         values = tuple(_as_int(v) for v in values)
     except TypeError:
-        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name) from None
+        raise _fail(name, expected, values) from None
     if (count is not None and len(values) != count) or (not values and not allow_empty):
-        raise ConfigError(f"{name} must be {expected}; got {values!r}", setting=name)
+        raise _fail(name, expected, values)
     return tuple(size(name, v) for v in values)
+
+
+def size_pair(name: str, value) -> tuple[int, int]:
+    """(H, W) from a ``size`` s, meaning (s, s), or from a pair of them (numpy ints too)."""
+    pair = (value, value) if not isinstance(value, bool) and isinstance(_as_int(value), int) else value
+    try:
+        return sizes(name, pair, count=2)
+    except ConfigError:
+        raise _fail(name, "a positive integer or (H, W) of positive integers", value) from None
 
 
 def _as_int(value):

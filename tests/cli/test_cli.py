@@ -80,7 +80,7 @@ def test_python_dash_m_and_toml_config(tmp_path):
     (["--lr", "0"], "--lr must be a finite number > 0; got 0.0"),
     (["--epochs", "two"], "argument --epochs: invalid int value: 'two'"),
     (["--stochastic-layers", "3"], "--stochastic-layers must be an integer in [1, 2]; got 3"),
-    (["--stochastic-layers", "2", "--hidden2", "100"], "--latent2 must be a positive integer with two stochastic layers: the size of z2; got 0"),
+    (["--stochastic-layers", "2", "--hidden2", "100"], "--latent2 must be a positive integer; got 0 (with two stochastic layers, the size of z2"),
     (["--stochastic-layers", "2", "--latent2", "50"], "--hidden2 must give the widths of the layers between z1 and z2"),
     (["--latent2", "50"], "--latent2 would be ignored"),
     (["--stochastic-layers", "2", "--latent2", "5", "--hidden2", "8", "--model", "ae"], "needs a VAE"),

@@ -10,7 +10,7 @@ from vaekit.data import load
 from vaekit.data.moons import (JITTER, SWEEP_BRIGHTNESS, PHASE_CLASSES, PHASE_MAX, RADIUS, SPLIT_SIZES, generate_moons,
                                moon_sweep, moons_split, phase_class, render_moons)
 from vaekit.data.registry import default_likelihood, uses_data_dir
-from vaekit.errors import DataError
+from vaekit.errors import ConfigError, DataError
 from vaekit.eval.nearest import nearest_images
 
 SIZE = 28
@@ -68,14 +68,15 @@ def test_offset_and_brightness():
     torch.testing.assert_close(shifted[0, 0], base[0, 0].roll((-2, 3), dims=(0, 1)))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(phase=1.5), r"phase: expected values in \[0, 1\], got values from 1.5 to 1.5"),
-    (dict(phase=[0.1, 0.2], offset=torch.zeros(3, 2)), r"offset: expected finite .* \(2,\) or \(2, 2\), got \(3, 2\)"),
-    (dict(phase=0.1, brightness=2.0), r"brightness: expected one value or 1 values in \[0, 1\]"),
-    (dict(phase=0.1, size=0), r"size: expected a positive integer, got 0"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(phase=1.5), DataError, r"phase: expected values in \[0, 1\], got values from 1.5 to 1.5"),
+    (dict(phase=[0.1, 0.2], offset=torch.zeros(3, 2)), DataError,
+     r"offset: expected finite .* \(2,\) or \(2, 2\), got \(3, 2\)"),
+    (dict(phase=0.1, brightness=2.0), DataError, r"brightness: expected one value or 1 values in \[0, 1\]"),
+    (dict(phase=0.1, size=0), ConfigError, r"^size must be a positive integer; got 0$"),
 ])
-def test_render_errors(kwargs, message):
-    with pytest.raises(DataError, match=message):
+def test_render_errors(kwargs, error, message):
+    with pytest.raises(error, match=message):
         render_moons(**kwargs)
 
 

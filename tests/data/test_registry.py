@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from vaekit.data import DATASETS, SPLITS, Dataset, load
-from vaekit.errors import DataError
+from vaekit.errors import ConfigError, DataError
 
 
 def test_names():
@@ -35,7 +35,7 @@ def test_image_size_resizes_any_dataset():
 
 @pytest.mark.parametrize("bad", [0, -3, (8,), (8, 0), "16", 2.5, True])
 def test_bad_image_size(bad):
-    with pytest.raises(DataError, match=r"image_size: expected a positive int or \(H, W\) of positive ints, got"):
+    with pytest.raises(ConfigError, match=r"^image_size must be a positive integer or \(H, W\) of positive integers; got"):
         load("digits", image_size=bad)
 
 

@@ -10,7 +10,7 @@ import torch
 from vaekit.data import load
 from vaekit.data.registry import default_likelihood, uses_data_dir
 from vaekit.data.spiral import CENTRE, NOISE_STD, PANELS, R_END, R_START, TURNS, curve, log_density, sample
-from vaekit.errors import DataError
+from vaekit.errors import ConfigError, DataError
 
 STEP = 0.006                                            # grid spacing, σ/5
 BOX = torch.arange(-0.1, 1.1 + STEP / 2, STEP, dtype=torch.float64)   # the curve ± 6σ and more
@@ -107,7 +107,7 @@ def test_log_density_shapes_and_errors():
     torch.testing.assert_close(log_density(x.reshape(5, 1, 1, 2)), log_density(x))
     with pytest.raises(DataError, match=r"x: expected points of shape \(N, 2\) or \(N, 1, 1, 2\), got \(5, 3\)"):
         log_density(torch.zeros(5, 3))
-    with pytest.raises(DataError, match=r"panels: expected a positive integer, got 0"):
+    with pytest.raises(ConfigError, match=r"^panels must be a positive integer; got 0$"):
         log_density(x, panels=0)
 
 

@@ -7,7 +7,8 @@ and image folders or .npy/.npz arrays.
     ((1, 28, 28), 50000)
 
 Every bad input (missing, truncated or malformed file, unknown name or split) raises
-``vaekit.errors.DataError`` with a one-line message naming the file or value.
+``vaekit.errors.DataError`` with a one-line message naming the file or value; a bad argument
+(an image_size of 0, a negative n) is a ``ConfigError`` from ``vaekit.validate``.
 """
 
 from .dataset import Dataset

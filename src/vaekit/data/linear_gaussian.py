@@ -21,6 +21,7 @@ import torch
 from torch.distributions import MultivariateNormal
 
 from ..errors import DataError
+from ..validate import integer
 from .splits import check_split
 
 DIM = 16
@@ -77,8 +78,7 @@ def sample(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
 
     Draws z (n, L) first, then ε (n, D), in float64.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise DataError(f"n: expected a non-negative integer, got {n!r}")
+    integer("n", n, low=0)
     device = generator.device if generator is not None else None
     w, b = (p.to(device) for p in parameters())
     z = torch.randn(n, LATENT, generator=generator, dtype=torch.float64, device=device)

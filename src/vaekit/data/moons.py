@@ -36,6 +36,7 @@ import math
 
 import torch
 
+from .. import validate
 from ..errors import DataError
 from .splits import check_split
 
@@ -76,7 +77,7 @@ def render_moons(phase, size: int = 28, offset=None, brightness=None) -> torch.T
     phase = phase.reshape(n)
     if n and not ((phase >= 0) & (phase <= 1)).all():
         raise DataError(f"phase: expected values in [0, 1], got {_range(phase)}")
-    size = _positive_int("size", size)
+    size = validate.size("size", size)
     offset = torch.zeros(n, 2, dtype=torch.float64) if offset is None else _as_float64("offset", offset)
     if offset.shape not in ((2,), (n, 2)) or not torch.isfinite(offset).all():
         raise DataError(f"offset: expected finite (dx, dy) pixels of shape (2,) or ({n}, 2), got "
@@ -113,7 +114,7 @@ def generate_moons(n: int, seed: int, size: int = 28) -> tuple[torch.Tensor, tor
     U[BRIGHTNESS_LOW, BRIGHTNESS_HIGH], drawn in that order from torch.Generator(seed):
     the same images for the same (n, seed, size) on every machine.
     """
-    n = _positive_int("n", n, allow_zero=True)
+    n = validate.integer("n", n, low=0)
     g = torch.Generator().manual_seed(int(seed))
     phases = (torch.rand(n, generator=g, dtype=torch.float64) * PHASE_MAX).float()
     offsets = (torch.rand(n, 2, generator=g, dtype=torch.float64) * 2 - 1) * (JITTER * size)
@@ -131,7 +132,7 @@ def generate_moon_pair(n: int, seed: int, size: int = 28) -> tuple[torch.Tensor,
     ``generate_moons``.  Drawn in that order (which moon, the phase's position in its band,
     offsets, brightness) from torch.Generator(seed).
     """
-    n = _positive_int("n", n, allow_zero=True)
+    n = validate.integer("n", n, low=0)
     g = torch.Generator().manual_seed(int(seed))
     half = torch.rand(n, generator=g, dtype=torch.float64) < 0.5
     u = torch.rand(n, generator=g, dtype=torch.float64)
@@ -156,7 +157,7 @@ def moons_split(split: str, size: int = 28) -> tuple[torch.Tensor, torch.Tensor]
     test 1,000; seeds 1, 2, 3).
     """
     check_split(split)
-    images, phases = _split(split, _positive_int("size", size))
+    images, phases = _split(split, validate.size("size", size))
     return images.clone(), phases.clone()
 
 
@@ -165,7 +166,7 @@ def moon_pair_split(split: str, size: int = 28) -> tuple[torch.Tensor, torch.Ten
     size) uint8 and phases (N,) float32; N and the seed are PAIR_SPLIT_SIZES[split] and
     PAIR_SPLIT_SEEDS[split] (train 3,000, val 500, test 500; seeds 11, 12, 13)."""
     check_split(split)
-    images, phases = _split(split, _positive_int("size", size), pair=True)
+    images, phases = _split(split, validate.size("size", size), pair=True)
     return images.clone(), phases.clone()
 
 
@@ -190,9 +191,9 @@ def moon_sweep(size: int = 28, n_phases: int = 256, n_offsets: int = 3) -> tuple
     pixel or so from every reference.  P = n_phases · n_offsets², phase-major: reference
     i·n_offsets² + j has phase i and offset j (row-major over dy, then dx).
     """
-    size = _positive_int("size", size)
-    n_phases = _positive_int("n_phases", n_phases)
-    n_offsets = _positive_int("n_offsets", n_offsets)
+    size = validate.size("size", size)
+    n_phases = validate.positive_int("n_phases", n_phases)
+    n_offsets = validate.positive_int("n_offsets", n_offsets)
     steps = (2 * torch.arange(n_offsets, dtype=torch.float64) + 1) / n_offsets - 1    # (n_offsets,)
     dy, dx = torch.meshgrid(steps, steps, indexing="ij")
     grid = torch.stack([dx.reshape(-1), dy.reshape(-1)], dim=1) * (JITTER * size)   # (n_offsets², 2)
@@ -208,15 +209,6 @@ def _as_float64(name: str, value) -> torch.Tensor:
         return torch.as_tensor(value, dtype=torch.float64).cpu()
     except (TypeError, ValueError, RuntimeError):
         raise DataError(f"{name}: expected a number or a tensor of numbers, got {value!r}") from None
-
-
-def _positive_int(name: str, value, allow_zero: bool = False) -> int:
-    """``value`` as an int >= 1 (>= 0 with allow_zero); DataError naming ``name`` otherwise."""
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise DataError(f"{name}: expected {kind} integer, got {value!r}")
-    return value
 
 
 def _range(values: torch.Tensor) -> str:

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import torch
 import torch.nn.functional as F
 
 from ..device import USABLE, memory_bytes
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError
+from ..validate import size_pair
 
 _CHUNK = 4096  # images resized at once; bounds the float copy to ~16 MB per 1,000 pixels per image
 
 
 def parse_size(image_size) -> tuple[int, int] | None:
     """``image_size`` as (H, W): an int s means (s, s); None stays None."""
-    if image_size is None:
-        return None
-    sizes = (image_size, image_size) if isinstance(image_size, Integral) else image_size
-    try:
-        height, width = sizes
-    except (TypeError, ValueError):
-        height = width = None
-    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in (height, width)):
-        raise DataError(f"image_size: expected a positive int or (H, W) of positive ints, got {image_size!r}")
-    return int(height), int(width)
+    return None if image_size is None else size_pair("image_size", image_size)
 
 
 def check_fits(n: int, channels: int, size: tuple[int, int], bytes_per_pixel: int = 1) -> None:

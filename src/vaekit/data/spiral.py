@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
+from ..validate import integer, positive_int
 from .splits import check_split
 
 CENTRE = 0.5
@@ -76,8 +77,7 @@ def sample(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
 
     Draws t (n,) first, then ε (n, 2), in float64.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise DataError(f"n: expected a non-negative integer, got {n!r}")
+    integer("n", n, low=0)
     device = generator.device if generator is not None else None
     t = torch.rand(n, generator=generator, dtype=torch.float64, device=device)
     eps = torch.randn(n, 2, generator=generator, dtype=torch.float64, device=device)
@@ -97,8 +97,7 @@ def log_density(x: torch.Tensor, panels: int = PANELS) -> torch.Tensor:
         raise DataError(f"x: expected a tensor of points (N, 2), got {type(x).__name__}")
     if x.ndim not in (2, 4) or x.shape[-1] != 2 or (x.ndim == 4 and x.shape[1:3] != (1, 1)):
         raise DataError(f"x: expected points of shape (N, 2) or (N, 1, 1, 2), got {tuple(x.shape)}")
-    if isinstance(panels, bool) or not isinstance(panels, int) or panels < 1:
-        raise DataError(f"panels: expected a positive integer, got {panels!r}")
+    positive_int("panels", panels)
     dtype = x.dtype if x.is_floating_point() else torch.float64
     points = x.reshape(-1, 2).to(torch.float64)
     var = NOISE_STD ** 2
@@ -168,9 +167,7 @@ def embedded_split(split: str, dim: int) -> torch.Tensor:
 
 
 def _dim(dim) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 2:
-        raise DataError(f"dim: expected an integer >= 2, got {dim!r}")
-    return dim
+    return integer("dim", dim, low=2)
 
 
 def _gauss_legendre(panels: int, device) -> tuple[torch.Tensor, torch.Tensor]:

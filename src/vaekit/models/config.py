@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..errors import ConfigError
 from ..likelihoods import LIKELIHOODS
-from ..validate import choice, integer, size, sizes
+from ..validate import choice, integer, note, size, sizes
 
 MODEL_KINDS = ("vae", "ae")
 ARCHS = ("mlp", "conv", "linear")
@@ -204,10 +204,9 @@ def check_layers(kind: str, arch: str, prior: str, stochastic_layers, latent2, h
     if prior != "standard":
         raise ConfigError(f"prior must be 'standard' with two stochastic layers (p(z2) = N(0, I)); got {prior!r}",
                           setting="prior")
-    if isinstance(latent2, bool) or not isinstance(latent2, int) or latent2 < 1:
-        raise ConfigError(f"latent2 must be a positive integer with two stochastic layers: the size of z2; got "
-                          f"{latent2!r} (the IWAE paper's model: hidden 200,200, latent 100, hidden2 100,100, "
-                          "latent2 50)", setting="latent2")
+    with note("with two stochastic layers, the size of z2; the IWAE paper's model: hidden 200,200, latent 100, "
+              "hidden2 100,100, latent2 50"):
+        size("latent2", latent2)
     if arch == "linear" and hidden2:
         raise ConfigError(f"hidden2={','.join(map(str, hidden2))} would be ignored: arch 'linear' has no "
                           "hidden layers (one linear map between z1 and z2 each way)", setting="hidden2")

@@ -1,17 +1,19 @@
 """Request values checked into Python values and tensors, each failure a one-line ``BadInput``.
 
 Every check names the field, what was expected and what was got, so the page (and a user with
-curl) can show the message as it is.  Nothing here touches a model.
+curl) can show the message as it is.  Numbers are checked by ``vaekit.validate``, as every
+setting is.  Nothing here touches a model.
 """
 
 from __future__ import annotations
 
-import math
-from numbers import Integral, Real
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
-from ..errors import VaekitError
+from .. import validate
+from ..errors import ConfigError, VaekitError
 
 
 class BadInput(VaekitError):
@@ -36,13 +38,19 @@ def _kind(value) -> str:
     return repr(value)[:40]
 
 
+@contextmanager
+def _bad_input() -> Iterator[None]:
+    """A validator's ConfigError as a BadInput (400), its message unchanged."""
+    try:
+        yield
+    except ConfigError as e:
+        raise BadInput(str(e)) from None
+
+
 def integer(name: str, value, low: int, high: int) -> int:
     """An int in [low, high] (JSON numbers like 3.0 are not accepted: an index is a whole number)."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise BadInput(f"{name}: expected a whole number from {low} to {high}; got {_kind(value)}")
-    if not low <= value <= high:
-        raise BadInput(f"{name}: {value} is out of range; expected {low} to {high}")
-    return int(value)
+    with _bad_input():
+        return validate.integer(name, value, low, high)
 
 
 def choice(name: str, value, choices: tuple[str, ...]) -> str:
@@ -72,28 +80,14 @@ def codes(value, latent: int, max_codes: int, max_abs: float) -> tuple[torch.Ten
         if len(row) != latent:
             raise BadInput(f"{where}: expected {latent} numbers (the model's latent size); got {len(row)}")
         for j, v in enumerate(row):
-            if isinstance(v, bool) or not isinstance(v, Real):
-                raise BadInput(f"{where}[{j}]: expected a number; got {_kind(v)}")
-            if isinstance(v, float) and not math.isfinite(v):
-                raise BadInput(f"{where}[{j}]: expected a finite number; got {v}")
-            if not -max_abs <= v <= max_abs:   # exact for ints of any size: no float conversion
-                raise BadInput(f"{where}[{j}]: {_number(v)} is out of range; expected {-max_abs:g} to {max_abs:g}")
+            finite_number(f"{where}[{j}]", v, -max_abs, max_abs)
     return torch.tensor(rows, dtype=torch.float32), single
 
 
-def _number(v) -> str:
-    """A number for a message: 1e+308, 10001, or "an integer of 401 digits"."""
-    if isinstance(v, Integral) and abs(v) >= 10 ** 16:
-        return f"an integer of {len(str(abs(v)))} digits"
-    return f"{v:g}"
-
-
 def finite_number(name: str, value, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise BadInput(f"{name}: expected a finite number from {low:g} to {high:g}; got {_kind(value)}")
-    if not low <= value <= high:
-        raise BadInput(f"{name}: {value:g} is out of range; expected {low:g} to {high:g}")
-    return float(value)
+    """An int or float in [low, high], finite (an int of any size is compared exactly)."""
+    with _bad_input():
+        return validate.number(name, value, low=low, high=high)
 
 
 def only_keys(body: dict, allowed: tuple[str, ...], what: str = "the request") -> None:
