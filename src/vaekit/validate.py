@@ -122,6 +122,20 @@ def text(name: str, value, optional: bool = False) -> str | None:
     raise _fail(name, "a non-empty string", value)
 
 
+def texts(name: str, values) -> tuple[str, ...]:
+    """A tuple of non-empty strings from any sequence of them (one string alone is not one)."""
+    expected = "a sequence of non-empty strings"
+    if isinstance(values, (str, bytes)):
+        raise _fail(name, expected, values)
+    try:
+        values = tuple(values)
+    except TypeError:
+        raise _fail(name, expected, values) from None
+    if not all(isinstance(v, str) and v for v in values):
+        raise _fail(name, expected, values)
+    return values
+
+
 def size(name: str, value) -> int:
     """A positive int no larger than MAX_SIZE; returns it."""
     positive_int(name, value)

@@ -235,14 +235,47 @@ def test_help_does_not_import_torch():
 def test_flags_come_from_the_config_dataclasses(capsys):
     from dataclasses import fields
 
+    from vaekit.data.download import DownloadConfig
+    from vaekit.eval.config import EvalConfig
+    from vaekit.lecture.plan import Plan
     from vaekit.train import GMMFitConfig, TrainConfig
+    from vaekit.web.config import ServeConfig
 
-    for command, cls in (("train", TrainConfig), ("gmm", GMMFitConfig)):
+    for command, cls in (("train", TrainConfig), ("gmm", GMMFitConfig), ("eval", EvalConfig), ("serve", ServeConfig),
+                         ("lecture", Plan), ("download", DownloadConfig)):
         code, out, _ = run(capsys, command, "--help")
         assert code == 0
         text = "".join(out.split())   # argparse wraps lines, at hyphens too
         for f in fields(cls):   # every field is a flag, with its help text
             assert "--" + f.name.replace("_", "-") in text and "".join(f.metadata["help"].split()) in text, f.name
+
+
+def test_every_device_flag_is_the_same_flag():
+    """One definition (vaekit.settings.device_setting): every command that runs models has the same
+    --device, with the same choices, default and help, and its dataclass refuses the same values."""
+    import argparse
+
+    from vaekit.cli.main import build_parser
+    from vaekit.errors import ConfigError
+    from vaekit.eval.config import EvalConfig
+    from vaekit.lecture.plan import Plan
+    from vaekit.settings import DEVICES
+    from vaekit.train import GMMFitConfig, TrainConfig
+    from vaekit.web.config import ServeConfig
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    flags = {name: next((a for a in parser._actions if "--device" in a.option_strings), None)
+             for name, parser in commands.items()}
+    assert {name for name, action in flags.items() if action is not None} == {"lecture", "train", "eval", "gmm",
+                                                                                "serve"}
+    shown = {(a.metavar, a.help, a.default, a.type) for a in flags.values() if a is not None}
+    assert shown == {("{" + ",".join(DEVICES) + "}", "auto (default: a CUDA GPU if PyTorch sees one), cpu or cuda",
+                      None, str)}
+    for cls in (TrainConfig, GMMFitConfig, EvalConfig, ServeConfig, Plan):
+        settings = {"data": "digits", "components": 2} if cls is GMMFitConfig else {}
+        assert cls(**settings).device == "auto"
+        with pytest.raises(ConfigError, match=r"^device must be one of auto, cpu, cuda; got 'tpu'$"):
+            cls(**settings, device="tpu")
 
 
 def test_linear_vae_on_linear_gaussian_data_reports_the_exact_log_px(tmp_path, capsys):

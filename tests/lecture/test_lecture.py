@@ -133,11 +133,12 @@ def test_unwritable_out_is_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["--seed", "-1"], "--seed: expected an integer in [0, 2**63), got -1"),
-    (["--device", "tpu"], "argument --device: invalid choice: 'tpu'"),
+    (["--seed", "-1"], "--seed must be an integer in [0, 9223372036854775807]; got -1"),
+    (["--seeds", "0"], "--seeds must be an integer in [1, 20]; got 0 (each seed trains the sections' main models"),
+    (["--device", "tpu"], "--device must be one of auto, cpu, cuda; got 'tpu'"),
     (["--data-dir", "/tmp"], "--data-dir='/tmp' would be ignored: digits is shipped inside scikit-learn"),
-    (["--lang", "fr"], "argument --lang: invalid choice: 'fr'"),
-    (["--lang", "zh_TW"], "argument --lang: invalid choice: 'zh_TW'"),
+    (["--lang", "fr"], "--lang must be one of en, zh-TW; got 'fr'"),
+    (["--lang", "zh_TW"], "--lang must be one of en, zh-TW; got 'zh_TW'"),
 ])
 def test_bad_flags(tmp_path, args, expected):
     proc = run_lecture(*args, "--out", str(tmp_path / "r"), "--quick")

@@ -430,7 +430,7 @@ def test_serve_refuses_what_it_cannot_show(runs, tmp_path):
         ((tmp_path / "nothing",), "nothing"),
         ((runs["vae"], small), "must be trained on the same data"),
         ((runs["vae"], runs["ae"], runs["vae"]), "one or two run directories; got 3"),
-        ((runs["vae"], "--port", "70000"), "expected a port number"),
+        ((runs["vae"], "--port", "70000"), "--port must be an integer in [0, 65535]; got 70000"),
         ((runs["vae"], "--host", "no.such.host.invalid"), "--host no.such.host.invalid"),
     ]
     for args, words in cases:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+from ..eval.config import EvalConfig
+from .flags import add_config_flags, config_values
+
 
 def add_parser(sub, parents):
     p = sub.add_parser("eval", parents=parents, help="honest likelihoods of a trained VAE or GMM",
                        description="Evaluate a run on a split: ELBO and its parts, importance-sampled "
                                    "log p(x) with its standard error, the gap, bits/dim, active units.")
     p.add_argument("run_dir", help="a run directory written by vaekit train or vaekit gmm")
-    p.add_argument("--split", default="test", help="train, val or test (default test)")
-    p.add_argument("--k", type=int, default=5000,
-                   help="importance samples per example (default 5000; at most 100000 without --force)")
-    p.add_argument("--batch-size", type=int, default=100, help="examples per batch (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the importance samples (default 0)")
-    p.add_argument("--data", help="evaluate on another dataset than the run's (same image shape)")
-    p.add_argument("--data-dir", help="folder holding the dataset's files")
-    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    p.add_argument("--force", action="store_true", help="allow a k past the limits (the run time grows with k)")
+    add_config_flags(p, EvalConfig)
     p.add_argument("--json", action="store_true", help="print one strict JSON object (null for non-finite values)")
     p.set_defaults(func=main)
     return p
@@ -30,11 +25,11 @@ def main(args) -> int:
     from ..rundir.evaluate import evaluate_run
     from ..jsonio import dumps
 
+    cfg = EvalConfig(**config_values(args, EvalConfig))
     # Under torchrun the ranks share the batches (eval.shards) and rank 0 prints the reduced report.
-    with distributed.session(resolve_device(args.device)):
+    with distributed.session(resolve_device(cfg.device)):
         main = distributed.is_main()
-        report = evaluate_run(args.run_dir, split=args.split, k=args.k, batch_size=args.batch_size, seed=args.seed,
-                              data=args.data, data_dir=args.data_dir, device=args.device, force=args.force,
+        report = evaluate_run(args.run_dir, **cfg.to_dict(),
                               on_start=None if args.json or not main else
                               lambda text: print(text, file=sys.stderr, flush=True))
         if distributed.world_size() > 1:

@@ -2,8 +2,12 @@
 
 A field ``batch_size: int = setting(128, "examples per step")`` becomes ``--batch-size N``
 parsed as an int, default None (unset flags fall through to the TOML file, then to the
-dataclass default).  ``choices`` in the metadata show in the usage line; the dataclass
-itself checks every value, so the library and the CLI refuse the same things.
+dataclass default).  A ``bool`` field is a switch (``--quick``: given means True); a field
+with ``repeat`` in its metadata may be given several times (``--mirror URL --mirror URL``,
+a tuple).  ``choices`` in the metadata show in the usage line; the dataclass itself checks
+every value, so the library and the CLI refuse the same things.  Every command builds its
+flags so (``train``, ``gmm``, ``eval``, ``serve``, ``lecture``, ``download``): the same
+field, ``vaekit.settings.device_setting``, is every command's ``--device``.
 """
 
 from __future__ import annotations
@@ -27,9 +31,13 @@ def add_config_flags(parser: argparse.ArgumentParser, cls) -> None:
     hints = typing.get_type_hints(cls)
     for f in fields(cls):
         meta = f.metadata
+        if hints[f.name] is bool:
+            parser.add_argument(flag(f.name), dest=f.name, action="store_true", default=None, help=meta.get("help"))
+            continue
         choices = meta.get("choices")
         metavar = meta.get("metavar") or ("{" + ",".join(choices) + "}" if choices else None)
-        parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=_parser_for(hints[f.name]),
+        parser.add_argument(flag(f.name), dest=f.name, type=_parser_for(hints[f.name]),
+                            action="append" if meta.get("repeat") else "store",
                             default=None, required=meta.get("required", False), metavar=metavar,
                             help=meta.get("help"))
 

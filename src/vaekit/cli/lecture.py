@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from ..i18n import CJK, LANGUAGES
-from ..lecture.plan import DEFAULT_SEEDS, MAX_SEEDS   # the plan's settings (it imports no torch)
+from ..i18n import CJK
+from ..lecture.plan import Plan   # the lecture's settings (it imports no torch)
+from .flags import add_config_flags, config_values
 
 DEFAULT_OUT = "report"
 
@@ -20,48 +21,9 @@ def add_parser(sub, parents):
                     "(measured): about 6 minutes by default (embedded data, 3 seeds), 1.5 minutes with --quick, "
                     "about 10 minutes with --data mnist (then about 35 s once cached).")
     p.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"report folder (default: {DEFAULT_OUT})")
-    p.add_argument("--data", default="digits", metavar="DATA",
-                   help="image data of sections 2-5: digits (default, embedded), mnist, fashion-mnist, frey, "
-                        "or a path to images/.npy/.npz")
-    p.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's files (mnist, fashion-mnist, frey)")
-    p.add_argument("--quick", action="store_true", help="the same sections, smaller and faster (under a minute)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                   help="auto (default: a CUDA GPU if PyTorch sees one), cpu or cuda")
-    p.add_argument("--seed", default=0, type=_seed, help="random seed of every run (default 0)")
-    p.add_argument("--seeds", default=None, type=_seeds, metavar="N",
-                   help=f"train each section's main models with N seeds (--seed, --seed + 1, ...) and report the "
-                        f"headline measures' mean and spread (default {DEFAULT_SEEDS}; 1 with --quick; at most "
-                        f"{MAX_SEEDS})")
-    p.add_argument("--lang", default="en", choices=LANGUAGES,
-                   help="the page's language: en (default) or zh-TW (Traditional Chinese, the language of the "
-                        "lecture notes); the trained runs are shared by both")
+    add_config_flags(p, Plan)
     p.set_defaults(func=main)
     return p
-
-
-def _seeds(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer from 1 to {MAX_SEEDS}, got {text!r}") from None
-    if not 1 <= value <= MAX_SEEDS:
-        raise argparse.ArgumentTypeError(f"expected an integer from 1 to {MAX_SEEDS} (each seed trains the "
-                                         f"sections' main models again), got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0 or value >= 2 ** 63:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**63), got {value}")
-    return value
 
 
 class Progress:
@@ -120,12 +82,10 @@ def first_sentence(text: str) -> str:
 
 
 def main(args) -> int:
-    from ..lecture.plan import Plan
     from ..lecture.report import SECTIONS, build
     from ..rundir import command_line
 
-    plan = Plan(data=args.data, data_dir=args.data_dir, quick=args.quick, device=args.device, seed=args.seed,
-                seeds=args.seeds, lang=args.lang)
+    plan = Plan(**config_values(args, Plan))
     if plan.lang in CJK:
         from ..viz.figure import cjk_font
 

@@ -7,7 +7,8 @@ import signal
 import sys
 import threading
 
-LOOPBACK = "127.0.0.1"
+from ..web.config import LOOPBACK, ServeConfig
+from .flags import add_config_flags, config_values
 
 
 def add_parser(sub, parents):
@@ -17,26 +18,9 @@ def add_parser(sub, parents):
                                    "interpolations, prior samples and a copy check. With two run directories "
                                    "(say an AE and a VAE on the same data) every view shows both.")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="one or two run directories written by vaekit train")
-    p.add_argument("--host", default=LOOPBACK,
-                   help=f"address to listen on (default {LOOPBACK}: this machine only)")
-    p.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)")
-    p.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset's files (mnist, fashion-mnist, frey)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                   help="auto (default: a CUDA GPU if PyTorch sees one), cpu or cuda")
+    add_config_flags(p, ServeConfig)
     p.set_defaults(func=main)
     return p
-
-
-def _port(text: str) -> int:
-    import argparse
-
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535; got {text!r}")
-    return port
 
 
 def _is_loopback(host: str) -> bool:
@@ -100,8 +84,9 @@ def main(args) -> int:
 
     if len(args.run_dirs) > 2:
         raise VaekitError(f"vaekit serve takes one or two run directories; got {len(args.run_dirs)}")
+    cfg = ServeConfig(**config_values(args, ServeConfig))
     body_timeout = body_timeout_s()
-    device = resolve_device(args.device)
+    device = resolve_device(cfg.device)
     received: list[int] = []
 
     def interrupt(signum, frame):   # while loading: stop at once
@@ -111,11 +96,11 @@ def main(args) -> int:
     _on_stop_signals(interrupt)
     sock = explorer = None
     try:
-        sock = _bind(args.host, args.port)      # first: a taken port fails before minutes of loading
-        explorer = Explorer(args.run_dirs, data_dir=args.data_dir, device=device)
+        sock = _bind(cfg.host, cfg.port)      # first: a taken port fails before minutes of loading
+        explorer = Explorer(args.run_dirs, data_dir=cfg.data_dir, device=device)
         host, port = sock.getsockname()[:2]
-        hosts = Hosts.of(args.host, host)
-        if not _is_loopback(args.host):
+        hosts = Hosts.of(cfg.host, host)
+        if not _is_loopback(cfg.host):
             print(f"vaekit serve: listening on {host}:{port}, reachable from other machines on the network; "
                   f"the server has no authentication (use --host {LOOPBACK} for this machine only); it answers "
                   f"requests whose Host is {hosts}", file=sys.stderr)

@@ -11,9 +11,19 @@ Every bad input (missing, truncated or malformed file, unknown name or split) ra
 (an image_size of 0, a negative n) is a ``ConfigError`` from ``vaekit.validate``.
 """
 
-from .dataset import Dataset
-from .download import download, verify_checksum
-from .registry import DATASETS, load
-from .splits import SPLITS
+from importlib import import_module
 
-__all__ = ["DATASETS", "SPLITS", "Dataset", "download", "load", "verify_checksum"]
+# The downloader imports no torch; the rest is imported on first use (PEP 562), so the
+# download settings (``download.DownloadConfig``) can be read to build the CLI's flags.
+from .download import download, verify_checksum
+
+_WHERE = {"DATASETS": "registry", "Dataset": "dataset", "SPLITS": "splits", "load": "registry"}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted([*_WHERE, "download", "verify_checksum"])

@@ -16,11 +16,14 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from .. import validate
 from ..atomic import fsync_dir
 from ..errors import DataError
+from ..settings import setting
 from .locate import cache_dir
 
 
@@ -140,6 +143,20 @@ def _fetch(resource: Resource, bases: list[str], dest: Path) -> None:
         return
     raise DataError(f"{resource.filename}: expected a download with the pinned checksum, every mirror "
                     f"failed: {'; '.join(failures) or 'no mirrors given'}")
+
+
+@dataclass(frozen=True)
+class DownloadConfig:
+    """Where ``download`` puts a dataset's files and where it fetches them from: the source of
+    ``vaekit download``'s flags."""
+
+    data_dir: str | None = setting(None, "where to put the files")
+    mirror: tuple[str, ...] = setting((), "base URL to fetch from instead of the official mirrors (repeatable)",
+                                      repeat=True)
+
+    def __post_init__(self):
+        validate.text("data_dir", self.data_dir, optional=True)
+        object.__setattr__(self, "mirror", validate.texts("mirror", self.mirror))
 
 
 def download(name: str, data_dir: str | os.PathLike | None = None, mirrors: list[str] | None = None) -> Path:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .. import validate
-from ..errors import ConfigError
 from ..i18n import LANGUAGES
+from ..settings import check_choices, device_setting, setting
 from ..train.config import GMMFitConfig, TrainConfig
 
 EMBEDDED = "digits"
@@ -47,24 +47,34 @@ SEEDED = ("moon-pair-ae", "moon-pair-vae", "image-vae", "image-vae-nokl", "linea
 
 @dataclass(frozen=True)
 class Plan:
-    """The lecture's settings (the CLI's flags) and the sizes they imply."""
+    """The lecture's settings (the source of ``vaekit lecture``'s flags) and the sizes they imply.
 
-    data: str = EMBEDDED
-    data_dir: str | None = None
-    quick: bool = False
-    device: str = "auto"
-    seed: int = 0
-    seeds: int | None = None     # how many seeds the headline measures use (None: 3, or 1 with quick)
-    lang: str = "en"             # the page's language (vaekit.i18n.LANGUAGES); not a run setting: runs are shared
+    ``seeds``: how many seeds the headline measures use (None: 3, or 1 with ``quick``).  ``lang``:
+    the page's language (``vaekit.i18n.LANGUAGES``); not a run setting: runs are shared.
+    """
+
+    data: str = setting(EMBEDDED, "image data of sections 2-5: digits (default, embedded), mnist, fashion-mnist, "
+                                  "frey, or a path to images/.npy/.npz", metavar="DATA")
+    data_dir: str | None = setting(None, "folder holding the dataset's files (mnist, fashion-mnist, frey)",
+                                   metavar="DIR")
+    quick: bool = setting(False, "the same sections, smaller and faster (under a minute)")
+    device: str = device_setting()
+    seed: int = setting(0, "random seed of every run (default 0)")
+    seeds: int | None = setting(None, f"train each section's main models with N seeds (--seed, --seed + 1, ...) "
+                                      f"and report the headline measures' mean and spread (default {DEFAULT_SEEDS}; "
+                                      f"1 with --quick; at most {MAX_SEEDS})", metavar="N")
+    lang: str = setting("en", "the page's language: en (default) or zh-TW (Traditional Chinese, the language of the "
+                              "lecture notes); the trained runs are shared by both", choices=LANGUAGES)
 
     def __post_init__(self):
-        if self.lang not in LANGUAGES:
-            raise ConfigError(f"lang must be one of {', '.join(LANGUAGES)}; got {self.lang!r}", setting="lang")
+        validate.text("data", self.data)
+        validate.text("data_dir", self.data_dir, optional=True)
+        validate.boolean("quick", self.quick)
+        check_choices(self)
+        validate.seed("seed", self.seed)
         if self.seeds is not None:
-            try:
+            with validate.note("each seed trains the sections' main models again"):
                 validate.integer("seeds", self.seeds, 1, MAX_SEEDS)
-            except ConfigError as e:
-                raise ConfigError(f"{e} (each seed trains the sections' main models again)", setting="seeds") from None
 
     @property
     def n_seeds(self) -> int:

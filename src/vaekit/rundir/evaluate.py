@@ -11,13 +11,11 @@ from .. import validate
 from ..data import load as load_dataset
 from ..device import flush_denormals, resolve_device
 from ..errors import ConfigError
+from ..eval.config import MAX_DECODER_PASSES, MAX_K, EvalConfig
 from ..eval.report import evaluate
 from ..models.inputs import check_input
 from .checkpoint import current
 from .run import load_model, read_config
-
-MAX_K = 100_000                  # importance samples per example without force
-MAX_DECODER_PASSES = 10 ** 9     # examples x k without force (MNIST test at k = 5000 is 5e7: minutes)
 
 CONVENTIONS = {
     "bernoulli": "binary data: -log p(x) / (D ln 2)",
@@ -42,12 +40,15 @@ def check_k(k, n: int, force: bool) -> None:
 def evaluate_run(run_dir, split: str = "test", k: int = 5000, batch_size: int = 100, seed: int = 0,
                  data: str | None = None, data_dir: str | None = None, device: str = "auto", force: bool = False,
                  on_start=None) -> dict:
-    """The ``vaekit eval`` report of a run on one split; ``on_start(text)`` hears the estimated cost."""
+    """The ``vaekit eval`` report of a run on one split; ``on_start(text)`` hears the estimated cost.
+
+    The settings are ``EvalConfig``'s (checked by it).
+    """
     run_dir = Path(run_dir)
     current(run_dir)      # one clear error first if the folder holds no trained model
     config = read_config(run_dir)
-    validate.integer("seed", seed, 0, 2 ** 63 - 1)
-    validate.positive_int("batch_size", batch_size)
+    EvalConfig(split=split, k=k, batch_size=batch_size, seed=seed, data=data, data_dir=data_dir, device=device,
+               force=force)
     dev = resolve_device(device)
     model = load_model(run_dir, device=dev)
     fit = config["fit"]

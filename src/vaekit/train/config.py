@@ -10,7 +10,7 @@ are errors naming the setting.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from .. import validate
@@ -18,24 +18,18 @@ from ..errors import ConfigError
 from ..fileio import UnsafeFile, read_bytes
 from ..models.config import (ARCHS, CONDITIONS, COVARIANCES, LIKELIHOODS, MAX_FLOW_STEPS, MODEL_KINDS, POSTERIORS,
                              PRIORS, check_condition, check_layers, check_posterior, check_prior)
+from ..settings import check_choices, device_setting, setting
 
 OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine")
-DEVICES = ("auto", "cpu", "cuda")
 FAST_PATHS = ("auto", "on", "off")
 PRECISIONS = ("fp32", "bf16")
-MAX_SEED = 2 ** 63 - 1
 MAX_THREADS = 1024
 DEFAULT_PSEUDO_INPUTS = 500
 DEFAULT_PRIOR_COMPONENTS = 10
 DEFAULT_FLOW_STEPS = 2
 TOML_LIMIT = 1 << 20    # bytes of a --config file (a settings file is a few hundred)
 MAX_LOG_PX_K = 10_000   # val log p(x) during training is a progress signal; use `vaekit eval --k` for more
-
-
-def setting(default, help: str, **meta):
-    """A dataclass field with its flag's help text (and, optionally, metavar)."""
-    return field(default=default, metadata={"help": help, **meta})
 
 
 @dataclass(frozen=True)
@@ -89,7 +83,7 @@ class TrainConfig:
                                            "--time-budget)",
                                choices=LR_SCHEDULES)
     seed: int = setting(0, "random seed (default 0)")
-    device: str = setting("auto", "auto (default: a CUDA GPU if PyTorch sees one), cpu or cuda", choices=DEVICES)
+    device: str = device_setting()
     log_px_every: int = setting(5, "estimate val log p(x) every N epochs (0: never; default 5)", metavar="N")
     log_px_k: int = setting(100, f"importance samples for that estimate (default 100, at most {MAX_LOG_PX_K})")
     precision: str = setting("fp32", "fp32 (default) or bf16: the training step's matrix products in bfloat16 "
@@ -107,9 +101,7 @@ class TrainConfig:
         hidden = validate.sizes("hidden", (hidden,) if isinstance(hidden, int) and not isinstance(hidden, bool)
                                 else hidden)
         object.__setattr__(self, "hidden", hidden)
-        for f in fields(self):
-            if "choices" in f.metadata:
-                validate.choice(f.name, getattr(self, f.name), f.metadata["choices"])
+        check_choices(self)
         object.__setattr__(self, "hidden2", check_layers(self.model, self.arch, self.prior, self.stochastic_layers,
                                                          self.latent2, _widths("hidden2", self.hidden2)))
         for name in ("latent", "epochs", "batch_size", "k", "pseudo_inputs", "prior_components"):
@@ -119,7 +111,7 @@ class TrainConfig:
         for name in ("warmup_epochs", "log_px_every"):
             validate.integer(name, getattr(self, name), low=0)
         validate.integer("threads", self.threads, 0, MAX_THREADS)
-        validate.integer("seed", self.seed, 0, MAX_SEED)
+        validate.seed("seed", self.seed)
         if self.time_budget is not None:   # stored in seconds
             object.__setattr__(self, "time_budget", validate.duration("time_budget", self.time_budget))
         if self.image_size is not None:
@@ -204,18 +196,16 @@ class GMMFitConfig:
                                "(default 1e-3)", metavar="NATS")
     reg_covar: float = setting(1e-6, "added to every variance (default 1e-6)")
     seed: int = setting(0, "seeds the dequantisation and the k-means++ start (default 0)")
-    device: str = setting("auto", "auto (default), cpu or cuda", choices=DEVICES)
+    device: str = device_setting()
 
     def __post_init__(self):
         validate.text("data", self.data)
         validate.positive_int("components", self.components)
-        for f in fields(self):
-            if "choices" in f.metadata:
-                validate.choice(f.name, getattr(self, f.name), f.metadata["choices"])
+        check_choices(self)
         validate.positive_int("max_iter", self.max_iter)
         validate.number("tol", self.tol, low=0)
         validate.number("reg_covar", self.reg_covar, low=0)
-        validate.integer("seed", self.seed, 0, MAX_SEED)
+        validate.seed("seed", self.seed)
         if self.image_size is not None:
             validate.positive_int("image_size", self.image_size)
         validate.text("data_dir", self.data_dir, optional=True)
