@@ -4,10 +4,10 @@ glibc's malloc serves a request above its mmap threshold with fresh pages from t
 and gives them back on free; it also hands freed memory at the top of its heap back once
 more than the trim threshold is free.  Both thresholds start at 128 KiB and move with the
 blocks freed (up to 32 MiB), so whether a tensor lands on pages already mapped depends on
-the history of the process.  Each fresh page costs a page fault on first touch (about 1 µs
-per 4 KiB): for ``vaekit eval``'s chunks of 4096 decoded MNIST images, whose logits and
-their temporaries are 13 MB each, that is a third of the time on this project's 2-core CPU,
-and it comes and goes from run to run (``docs/performance.md``).
+the history of the process.  Each fresh page costs a page fault on first touch: for
+``vaekit eval``'s chunks of 4096 decoded MNIST images, whose logits and their temporaries are
+13 MB each, that is a large share of the time, and it comes and goes from run to run (the
+measurements: ``docs/performance.md``, "Page faults and glibc's malloc").
 
 ``keep_freed_memory`` fixes the thresholds (mallopt(3)): blocks up to 32 MiB come from the
 heap, and the heap keeps up to 256 MiB of freed memory for the next chunk.  The CLI calls it

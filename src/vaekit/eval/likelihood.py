@@ -29,8 +29,8 @@ def log_px(model, x: torch.Tensor, k: int = 5000, batch_size: int = 100, generat
     most ``max_rows`` decoded images, and the log-sum-exp over the k weights is accumulated
     chunk by chunk (a running maximum and a float64 sum of exp(log w - max)), so memory is
     bounded (about max_rows · pixels · 16 bytes) whatever k is.  4096 rows keep a chunk's
-    logits (13 MB for MNIST) in the CPU's cache between the matrix product and the softplus:
-    25 % faster here than 32768.
+    logits (13 MB for MNIST) in the CPU's cache between the matrix product and the softplus
+    (measured against larger chunks: ``docs/performance.md``, "Chunks of 4,096 decodes").
 
     With ``seed`` instead of ``generator``, each batch draws from its own generator
     (``shards.seeded_batches``) and, under torchrun, this process computes only its share of

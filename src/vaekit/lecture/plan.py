@@ -5,8 +5,8 @@ sections (the image VAE is section 2's "with KL", section 4's training curve and
 5's samples).  A run's config is its identity in the cache (``cache.RunCache``): change a
 setting here and only the runs it touches are trained again.
 
-Sizes: ``quick`` is the same experiments, smaller (at most 90 s on a 2-core CPU with the
-embedded data, used by the tests); the default is at most 5 minutes.  The image sections use
+Sizes: ``quick`` is the same experiments, smaller (used by the tests; its target is 90 s on a
+2-core CPU with the embedded data, the default's 5 minutes; measured: README, "Time and memory").  The image sections use
 ``data`` (default: scikit-learn's 8×8 digits, embedded); the moon, the 2-D density and the
 linear model use vaekit's generated data (``moons``, ``spiral``, ``linear-gaussian``).
 """

@@ -164,9 +164,9 @@ def check_bf16(device: torch.device, cpuinfo: Path = CPUINFO) -> None:
 
     A GPU must say so (``torch.cuda.is_bf16_supported``).  A CPU must have bfloat16
     instructions (``avx512_bf16`` or ``amx_bf16`` among /proc/cpuinfo's flags): without them
-    PyTorch emulates bfloat16, and the 784-400-20 VAE trained 9x slower than in float32 on
-    this project's AVX2 machine (``bench/precision.py``).  Where /proc/cpuinfo does not exist
-    (not Linux), the CPU is taken at its word.
+    PyTorch emulates bfloat16, many times slower than float32 (measured by ``bench/precision.py``:
+    ``docs/performance.md``, "bf16 on a CPU without bfloat16 instructions").  Where
+    /proc/cpuinfo does not exist (not Linux), the CPU is taken at its word.
     """
     if device.type == "cuda":
         if not torch.cuda.is_bf16_supported():

@@ -15,10 +15,11 @@ Every refusal is a 4xx answer ``{"error": "<one line>"}``; the server keeps serv
 work runs in the thread pool (``run_in_threadpool``), never on the event loop, so a slow
 request (a large-k score) does not hold up the others.  The work of milliseconds or more per
 request, a score's or an interpolation's, runs at most HEAVY_AT_ONCE at a time: with 16 clients
-at once, a decode (the page's live drag, ~1 ms of work) then waits for the CPU behind two such
-requests rather than a dozen (``bench/serve_load.py`` on a busy 2-core machine: decode p95
-about 20 ms instead of 85-90, at the same number of requests a second).  Neighbour searches need no limit: the explorer makes one pass over the index at a
-time, in a thread of its own, for every query waiting.
+at once, a decode (the page's live drag, little work) then waits for the CPU behind two such
+requests rather than a dozen, at the same number of requests a second (measured by
+``bench/serve_load.py``: ``docs/performance.md``, "Two heavy requests at a time").  Neighbour
+searches need no limit: the explorer makes one pass over the index at a time, in a thread of
+its own, for every query waiting.
 """
 
 from __future__ import annotations

@@ -295,7 +295,7 @@ class Explorer:
         thread of their own, each for all queries queued by then: one thread also means one
         malloc arena for their blocks of distances, whose sizes vary with the number of queries
         (spread over the request threads' arenas, each kept its freed blocks, and the server's
-        memory grew by a few MB a second under load).
+        memory grew under load: ``docs/performance.md``, "One thread for the neighbour searches").
         """
         item = {"query": as_unit_float(images.to(self.device))}
         with self._queue_lock:
