@@ -84,6 +84,14 @@ def test_python_dash_m_and_toml_config(tmp_path):
     (["--stochastic-layers", "2", "--latent2", "50"], "--hidden2 must give the widths of the layers between z1 and z2"),
     (["--latent2", "50"], "--latent2 would be ignored"),
     (["--stochastic-layers", "2", "--latent2", "5", "--hidden2", "8", "--model", "ae"], "needs a VAE"),
+    # the parts (issue 22): posterior, flow steps, mixture components, condition
+    (["--posterior", "flow"], "--posterior must be one of diag, iaf; got 'flow'"),
+    (["--posterior", "iaf", "--model", "ae"], "--posterior 'iaf' needs a VAE"),
+    (["--posterior", "iaf", "--flow-steps", "0"], "--flow-steps must be an integer in [1, 64]; got 0"),
+    (["--posterior", "iaf", "--flow-steps", "1000000000"], "--flow-steps must be an integer in [1, 64]; got 1000000000"),
+    (["--prior", "mog", "--prior-components", "0"], "--prior-components must be a positive integer; got 0"),
+    (["--prior", "mog", "--prior-components", "100000"], "--prior-components=100000 is more than the 1,259 training"),
+    (["--condition", "label", "--data", "spiral"], "--condition=label needs a dataset with labels; spiral has none"),
 ])
 def test_bad_flags(tmp_path, capsys, argv, match):
     one_line_error(capsys, "train", "--out", str(tmp_path / "run"), *argv, match=match)
@@ -238,11 +246,12 @@ def test_flags_come_from_the_config_dataclasses(capsys):
     from vaekit.data.download import DownloadConfig
     from vaekit.eval.config import EvalConfig
     from vaekit.lecture.plan import Plan
+    from vaekit.rundir.sample import SampleConfig
     from vaekit.train import GMMFitConfig, TrainConfig
     from vaekit.web.config import ServeConfig
 
     for command, cls in (("train", TrainConfig), ("gmm", GMMFitConfig), ("eval", EvalConfig), ("serve", ServeConfig),
-                         ("lecture", Plan), ("download", DownloadConfig)):
+                         ("lecture", Plan), ("download", DownloadConfig), ("sample", SampleConfig)):
         code, out, _ = run(capsys, command, "--help")
         assert code == 0
         text = "".join(out.split())   # argparse wraps lines, at hyphens too
@@ -267,11 +276,13 @@ def test_every_device_flag_is_the_same_flag():
     flags = {name: next((a for a in parser._actions if "--device" in a.option_strings), None)
              for name, parser in commands.items()}
     assert {name for name, action in flags.items() if action is not None} == {"lecture", "train", "eval", "gmm",
-                                                                                "serve"}
+                                                                                "serve", "sample"}
     shown = {(a.metavar, a.help, a.default, a.type) for a in flags.values() if a is not None}
     assert shown == {("{" + ",".join(DEVICES) + "}", "auto (default: a CUDA GPU if PyTorch sees one), cpu or cuda",
                       None, str)}
-    for cls in (TrainConfig, GMMFitConfig, EvalConfig, ServeConfig, Plan):
+    from vaekit.rundir.sample import SampleConfig
+
+    for cls in (TrainConfig, GMMFitConfig, EvalConfig, ServeConfig, Plan, SampleConfig):
         settings = {"data": "digits", "components": 2} if cls is GMMFitConfig else {}
         assert cls(**settings).device == "auto"
         with pytest.raises(ConfigError, match=r"^device must be one of auto, cpu, cuda; got 'tpu'$"):

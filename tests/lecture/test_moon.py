@@ -6,16 +6,15 @@ from pathlib import Path
 import torch
 
 from vaekit.data.moons import PAIR_SPLIT_SEEDS, SPLIT_SEEDS
-from vaekit.lecture.cache import Trained
 from vaekit.lecture.context import Context
 from vaekit.lecture.plan import Plan
 from vaekit.lecture.sections import moon, moon_all_phases
 from vaekit.models.config import ModelConfig
-from vaekit.models import build_model
 from vaekit.viz.codes import Plane, Strip, code_plane_png, mosaic, path_curves_png, path_strips_png
 from vaekit.i18n import language
 from lecture.english import english_words
 from lecture.made_up import as_numbers
+from lecture.untrained import UntrainedCache
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -165,19 +164,8 @@ def test_figures_are_png():
     assert code_plane_png(planes)[:8] == PNG
 
 
-class FakeCache:
-    """Freshly built (untrained) models in place of the plan's runs."""
-
-    def __init__(self, root: Path):
-        self.root = root
-
-    def path(self, name, cfg):
-        return self.root / name
-
-    def get(self, name, cfg):
-        config = ModelConfig(kind=cfg.model, image_shape=(1, 28, 28), hidden=(32,), latent=2)
-        model = build_model(config, seed=1).eval()
-        return Trained(name, self.root / name, cfg, model, [], cached=True)
+def FakeCache(root: Path) -> UntrainedCache:
+    return UntrainedCache(root, lambda cfg: ModelConfig(kind=cfg.model, image_shape=(1, 28, 28), hidden=(32,), latent=2), seed=1)
 
 
 def test_run_on_untrained_models(tmp_path):

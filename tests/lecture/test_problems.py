@@ -9,16 +9,15 @@ import torch
 from vaekit.data.dataset import Dataset
 from vaekit.eval.nearest import nearest_images, rms_distance
 from vaekit.eval.sharpness import gradient_magnitude, laplacian_variance
-from vaekit.lecture.cache import Trained
 from vaekit.lecture.context import Context
 from vaekit.lecture.plan import Plan
 from vaekit.lecture.sections import problems
 from vaekit.models.config import ModelConfig
-from vaekit.models import build_model
 from vaekit.viz.problems import Pairs, distance_hist_png, mean_vs_draws_png, pairs_png
 from vaekit.i18n import language
 from lecture.english import english_words
 from lecture.made_up import as_numbers
+from lecture.untrained import UntrainedCache
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -152,18 +151,8 @@ def test_figures_are_png():
     assert mean_vs_draws_png(torch.rand(3, 1, 8, 8), torch.rand(3, 4, 1, 8, 8), "bernoulli")[:8] == PNG
 
 
-class FakeCache:
-    """A freshly built (untrained) VAE on 8 x 8 images in place of the plan's run."""
-
-    def __init__(self, root: Path):
-        self.root = root
-
-    def path(self, name, cfg):
-        return self.root / name
-
-    def get(self, name, cfg):
-        model = build_model(ModelConfig(image_shape=(1, 8, 8), hidden=(16,), latent=3), seed=2).eval()
-        return Trained(name, self.root / name, cfg, model, [], cached=True)
+def FakeCache(root: Path) -> UntrainedCache:
+    return UntrainedCache(root, lambda cfg: ModelConfig(image_shape=(1, 8, 8), hidden=(16,), latent=3), seed=2)
 
 
 def test_run_on_an_untrained_model(tmp_path, monkeypatch):

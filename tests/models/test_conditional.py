@@ -76,10 +76,10 @@ def test_eval_reports_log_px_given_y_and_sample_draws_a_class(trained, tmp_path)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["conditioned_on"] == "label"
     out = tmp_path / "three.png"
-    r = subprocess.run([sys.executable, "-m", "vaekit", "sample", str(run), "--class", "3", "--n", "8",
+    r = subprocess.run([sys.executable, "-m", "vaekit", "sample", str(run), "--label", "3", "--n", "8",
                         "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and out.read_bytes().startswith(b"\x89PNG"), r.stderr
-    r = subprocess.run([sys.executable, "-m", "vaekit", "sample", str(run), "--class", "10", "--out",
+    r = subprocess.run([sys.executable, "-m", "vaekit", "sample", str(run), "--label", "10", "--out",
                         str(tmp_path / "no.png")], capture_output=True, text=True, timeout=120)
     assert (r.returncode, r.stderr) == (2, "vaekit: error: class 10 is outside this model's labels, 0 to 9\n")
     assert not (tmp_path / "no.png").exists()

@@ -132,9 +132,9 @@ def build(plan: Plan, out, listener=None, command: list[str] | None = None,
             write_page(summary, path)
         except OSError as e:
             raise RunDirError(write_error(path / "index.html", e)) from None
-        _remove_unused_figures(path / FIGURES, ctx.written)
+        _remove_unused_files(path / FIGURES, ctx.written)
         if tuple(sections) == SECTIONS:   # a call for some sections keeps the others' measurements
-            _remove_unused_figures(path / MEASURES, ctx.written, suffix=".pt")
+            _remove_unused_files(path / MEASURES, ctx.written, suffix=".pt")
     finally:
         lock.release()
     return summary
@@ -164,8 +164,9 @@ def read_summary(out) -> dict:
     return json.loads((Path(out) / "summary.json").read_text(encoding="utf-8"))
 
 
-def _remove_unused_figures(folder: Path, used: set[str], suffix: str = ".png") -> None:
-    """Figures (or stored measurements) of earlier reports that this one no longer uses."""
+def _remove_unused_files(folder: Path, used: set[str], suffix: str = ".png") -> None:
+    """Files with ``suffix`` in ``folder`` (figures, or stored measurements) that earlier reports wrote and this
+    one no longer uses."""
     if not folder.is_dir():
         return
     for entry in folder.iterdir():

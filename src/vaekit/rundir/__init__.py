@@ -4,14 +4,25 @@
     run.write_config(run_config(...)); run.write_metrics(records); run.save_checkpoint(model, state, epoch)
     run.close()
     read_config(path), read_metrics(path), load_model(path, device)   # readers: no lock needed
+
+Names are imported on first use (PEP 562), so the settings of ``vaekit sample``
+(``rundir.sample.SampleConfig``) can be read to build the CLI's flags without importing torch.
 """
 
-from .checkpoint import MAX_PARAMETERS, current, damaged_state, saved_model_config
-from .checkpoint import load as load_checkpoint
-from .layout import FIGURES, KINDS
-from .run import (RunDir, check_path, command_line, load_model, read_config, read_metrics, resumable, run_config,
-                  status)
+from importlib import import_module
 
-__all__ = ["FIGURES", "KINDS", "MAX_PARAMETERS", "RunDir", "check_path", "command_line", "current", "damaged_state",
-           "load_checkpoint", "load_model", "read_config", "read_metrics", "resumable", "run_config",
-           "saved_model_config", "status"]
+_WHERE = {"MAX_PARAMETERS": "checkpoint", "current": "checkpoint", "damaged_state": "checkpoint",
+          "saved_model_config": "checkpoint", "FIGURES": "layout", "KINDS": "layout", "RunDir": "run",
+          "check_path": "run", "command_line": "run", "load_model": "run", "read_config": "run",
+          "read_metrics": "run", "resumable": "run", "run_config": "run", "status": "run"}
+
+
+def __getattr__(name: str):
+    if name == "load_checkpoint":
+        return import_module(f"{__name__}.checkpoint").load
+    if name in _WHERE:
+        return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted([*_WHERE, "load_checkpoint"])
