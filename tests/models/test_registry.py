@@ -158,8 +158,8 @@ def test_vaekit_serve_explores_every_model_of_one_code(names, trained):
             score = post("api/score", {"model": i, "index": 0, "k": 20, **y})
             assert score["log_px"] >= score["elbo"] - 1.0 and math.isfinite(score["kl"]), name
             assert (score["kl_per_dim"] is None) == (name not in ("standard", "conditional")), name
-            strip = post("api/interpolate", {"model": i, "a": {"index": 0}, "b": {"index": 1}, "steps": 3, **y}, raw=True)
-            assert strip.startswith(b"\x89PNG"), name
+            ends = {"a": {"index": 0}, "b": {"index": 1}}
+            assert post("api/interpolate", {"model": i, **ends, "steps": 3, **y}, raw=True).startswith(b"\x89PNG"), name
 
 
 def test_serve_refuses_the_two_layer_model_in_one_line(trained):

@@ -261,7 +261,7 @@ def create_app(explorer: Explorer) -> FastAPI:
             inputs.only_keys(body, ("model", "index", "image", "label"))
             model = model_of(body.get("model"))
             label = body.get("label")
-            image = image_of({key: body[key] for key in ("index", "image") if key in body})
+            image = image_of(body)
         y = label_of(model, label, image)
         out = await run_in_threadpool(explorer.encode, model, image, y)
         log_var = out["log_var"]
@@ -291,10 +291,10 @@ def create_app(explorer: Explorer) -> FastAPI:
                 raise BadInput(f"{end}: missing; expected {{\"index\": i}} or {{\"image\": \"<base64>\"}}")
             if isinstance(body[end], dict):   # an end's unknown fields are refused like the request's own
                 inputs.only_keys(body[end], ("index", "image", "label"), end)
-        a, b = (image_of({k: v for k, v in body[end].items() if k != "label"} if isinstance(body[end], dict)
-                         else body[end], end) for end in ("a", "b"))
+        a, b = image_of(body["a"], "a"), image_of(body["b"], "b")
         # each end is encoded with its own class; the path is decoded with "label", or the ends' classes mixed
-        y_a, y_b = (label_of(model, body[end].get("label"), image, f"{end}.label") for end, image in (("a", a), ("b", b)))
+        y_a = label_of(model, body["a"].get("label"), a, "a.label")
+        y_b = label_of(model, body["b"].get("label"), b, "b.label")
         y = inputs.label(body.get("label"), explorer.models[model].classes, model)
         steps = inputs.integer("steps", body.get("steps", 10), 2, MAX_STEPS)
         method = inputs.choice("method", body.get("method", "linear"), ("linear", "slerp"))
@@ -317,7 +317,7 @@ def create_app(explorer: Explorer) -> FastAPI:
         else:
             if inputs.label(body.get("label"), explorer.models[model].classes, model) is not None:
                 raise BadInput("label: only with z (a code to decode); an image is searched as it is")
-            query = image_of({key: body[key] for key in ("index", "image") if key in body}).pixels
+            query = image_of(body).pixels
         out = await run_in_threadpool(explorer.neighbors, query)
         out["image"] = data_url(out.pop("nearest"))
         out["query"] = data_url(query)
