@@ -135,7 +135,7 @@ def test_vaekit_eval_reports_every_model(trained):
         assert report["conditioned_on"] == ("label" if name == "conditional" else None), name
 
 
-@pytest.mark.parametrize("names", [("standard", "vamp"), ("mog", "iaf")], ids="-".join)
+@pytest.mark.parametrize("names", [("standard", "vamp"), ("mog", "iaf"), ("conditional", "standard")], ids="-".join)
 def test_vaekit_serve_explores_every_model_of_one_code(names, trained):
     with Server([trained[n][1] for n in names]) as server:   # serve shows one or two runs side by side
         def post(route, body, raw=False):
@@ -146,13 +146,20 @@ def test_vaekit_serve_explores_every_model_of_one_code(names, trained):
         info = json.load(urllib.request.urlopen(server.url + "api/info", timeout=30))
         assert [(m["prior"], m["posterior"], m["latent_dim"]) for m in info["models"]] == [
             (MODELS[n].prior, MODELS[n].posterior, 3) for n in names]
+        assert [(m["condition"], m["classes"]) for m in info["models"]] == [
+            (MODELS[n].condition, 10 if MODELS[n].condition == "label" else None) for n in names]
+        label = int(vaekit.data.load("digits", "test").labels[0])
         for i, name in enumerate(names):
-            code = post("api/encode", {"model": i, "index": 0})
+            y = {"label": label} if MODELS[name].condition == "label" else {}   # a conditional model's class
+            code = post("api/encode", {"model": i, "index": 0})                  # a test image: its own label
+            assert code["y"] == y.get("label"), name
             assert len(code["m"]) == 3 and code["reconstruction"].startswith("data:image/png")
-            assert post("api/decode", {"model": i, "z": code["m"]}, raw=True).startswith(b"\x89PNG")
-            score = post("api/score", {"model": i, "index": 0, "k": 20})
+            assert post("api/decode", {"model": i, "z": code["m"], **y}, raw=True).startswith(b"\x89PNG")
+            score = post("api/score", {"model": i, "index": 0, "k": 20, **y})
             assert score["log_px"] >= score["elbo"] - 1.0 and math.isfinite(score["kl"]), name
-            assert (score["kl_per_dim"] is None) == (name != "standard"), name
+            assert (score["kl_per_dim"] is None) == (name not in ("standard", "conditional")), name
+            ends = {"a": {"index": 0}, "b": {"index": 1}}
+            assert post("api/interpolate", {"model": i, **ends, "steps": 3, **y}, raw=True).startswith(b"\x89PNG"), name
 
 
 def test_serve_refuses_the_two_layer_model_in_one_line(trained):

@@ -1,8 +1,10 @@
 """Real ``vaekit serve`` processes on free loopback ports, over two tiny runs trained on digits.
 
     runs          {"vae": Path, "ae": Path}: a VAE and a plain AE, same data, 4-d codes (~10 s to train)
+    conditional   a conditional VAE (--condition label) on the same data, 4-d codes
     server_one    the URL of a server showing the VAE
     server_two    the URL of a server showing the VAE and the AE side by side
+    server_cond   the URL of a server showing the conditional VAE and the (unconditional) VAE side by side
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ def runs(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def conditional(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("serve-runs-conditional") / "cvae"
+    subprocess.run([sys.executable, "-m", "vaekit", "train", *TRAIN, "--condition", "label", "--out", str(out)],
+                   check=True, capture_output=True, timeout=300)
+    return out
+
+
+@pytest.fixture(scope="session")
 def server_one(runs):
     with Server([runs["vae"]]) as server:
         yield server.url
@@ -38,4 +48,10 @@ def server_one(runs):
 @pytest.fixture(scope="session")
 def server_two(runs):
     with Server([runs["vae"], runs["ae"]]) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def server_cond(runs, conditional):
+    with Server([conditional, runs["vae"]]) as server:
         yield server.url

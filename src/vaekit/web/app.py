@@ -3,13 +3,17 @@
 Routes (JSON unless said; the README's "Exploring a model in the browser" documents each):
 
     GET  /                  the page (static/index.html); GET /static/<file> its style and JavaScript modules
-    GET  /api/info          each model: kind, latent_dim, image shape, likelihood, dataset, run name
+    GET  /api/info          each model: kind, latent_dim, image shape, likelihood, dataset, run name, condition
     GET  /api/points        the test set's codes projected on a plane, with labels
     POST /api/decode        {"z": [...]} or {"z": [[...], ...]} -> PNG (a strip for several)
     POST /api/encode        a test index or an uploaded image -> m, log_var, reconstruction
     POST /api/interpolate   two images -> PNG strip of decodes along the path between their codes
     POST /api/neighbors     a code or an image -> its nearest training image, and the test images' distances
     POST /api/score         a test index or an uploaded image -> ELBO, KL per dimension, log p(x), nats
+
+A conditional model (``condition`` "label" in /api/info) takes the class y as ``"label"`` (0..C−1) in
+every route that encodes or decodes; a test image named by index defaults to its own label, anything
+else must name one (``label_of``).  An unconditional model refuses a label.
 
 Every refusal is a 4xx answer ``{"error": "<one line>"}``; the server keeps serving.  Model
 work runs in the thread pool (``run_in_threadpool``), never on the event loop, so a slow
@@ -138,6 +142,19 @@ def create_app(explorer: Explorer) -> FastAPI:
     def model_of(value) -> int:
         return inputs.integer("model", 0 if value is None else value, 0, n_models - 1)
 
+    def label_of(model: int, value, image: Image | None = None, field: str = "label") -> int | None:
+        """The class y for ``model`` from a request's ``value``: None for an unconditional model (which
+        refuses a label); for a conditional one the label given, else the test image's own label, else
+        a refusal naming the field (an upload or a code has no label of its own)."""
+        classes = explorer.models[model].classes
+        y = inputs.label(value, classes, model, field)
+        if y is None and classes is not None:
+            if image is not None and image.label is not None:
+                return image.label
+            raise BadInput(f"{field}: missing; model {model} is conditional on the class: give {field}, a whole "
+                           f"number from 0 to {classes - 1} (a test image named by index defaults to its own label)")
+        return y
+
     def image_of(body: dict, what: str = "the request") -> Image:
         """A test image ({"index": i}) or an upload ({"image": base64}) named by ``body``."""
         if not isinstance(body, dict):
@@ -222,72 +239,85 @@ def create_app(explorer: Explorer) -> FastAPI:
     @app.post("/api/decode")
     async def decode(request: Request):
         body = await _json_body(request)
-        inputs.only_keys(body, ("model", "z"))
+        inputs.only_keys(body, ("model", "z", "label"))
         model = model_of(body.get("model"))
         if "z" not in body:
             raise BadInput("z: missing; expected a list of numbers (one code) or a list of such lists")
         z, _ = inputs.codes(body["z"], explorer.models[model].latent, MAX_CODES, MAX_ABS_CODE)
-        images = await run_in_threadpool(explorer.decode, model, z)
+        y = label_of(model, body.get("label"))
+        images = await run_in_threadpool(explorer.decode, model, z, y)
         return _png(png_strip(images), **{"X-Images": str(len(z))})
 
     @app.post("/api/encode")
     async def encode(request: Request):
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind in IMAGE_TYPES:   # a raw upload: curl --data-binary @digit.png -H 'Content-Type: image/png'
-            inputs.only_keys(dict(request.query_params), ("model",), "the query")
-            model = model_of(_query_int(request.query_params.get("model"), "model"))
+            q = request.query_params
+            inputs.only_keys(dict(q), ("model", "label"), "the query")
+            model = model_of(_query_int(q.get("model"), "model"))
+            label = _query_int(q.get("label"), "label")
             image = upload(await _body(request, MAX_UPLOAD_BYTES))
         else:
             body = await _json_body(request)
-            inputs.only_keys(body, ("model", "index", "image"))
+            inputs.only_keys(body, ("model", "index", "image", "label"))
             model = model_of(body.get("model"))
+            label = body.get("label")
             image = image_of(body)
-        out = await run_in_threadpool(explorer.encode, model, image)
+        y = label_of(model, label, image)
+        out = await run_in_threadpool(explorer.encode, model, image, y)
         log_var = out["log_var"]
         return _json({"m": out["m"].tolist(), "log_var": None if log_var is None else log_var.tolist(),
                       "var": None if log_var is None else log_var.exp().tolist(),
-                      "index": image.index, "label": image.label,
+                      "index": image.index, "label": image.label, "y": y,
                       "image": data_url(image.pixels), "reconstruction": data_url(out["reconstruction"])})
 
     @app.post("/api/score")
     async def score(request: Request):
         body = await _json_body(request)
-        inputs.only_keys(body, ("model", "index", "image", "k", "seed"))
+        inputs.only_keys(body, ("model", "index", "image", "k", "seed", "label"))
         model = model_of(body.get("model"))
         k = inputs.integer("k", body.get("k", DEFAULT_K), 1, MAX_K)
         seed = inputs.integer("seed", body.get("seed", 0), 0, 2 ** 63 - 1)
         image = image_of({key: body[key] for key in ("index", "image") if key in body})
-        return _json(await heavy(explorer.score, model, image, k, seed))
+        y = label_of(model, body.get("label"), image)
+        return _json({**(await heavy(explorer.score, model, image, k, seed, y)), "y": y})
 
     @app.post("/api/interpolate")
     async def interpolate(request: Request):
         body = await _json_body(request)
-        inputs.only_keys(body, ("model", "a", "b", "steps", "method", "code", "seed"))
+        inputs.only_keys(body, ("model", "a", "b", "steps", "method", "code", "seed", "label"))
         model = model_of(body.get("model"))
         for end in ("a", "b"):
             if end not in body:
                 raise BadInput(f"{end}: missing; expected {{\"index\": i}} or {{\"image\": \"<base64>\"}}")
             if isinstance(body[end], dict):   # an end's unknown fields are refused like the request's own
-                inputs.only_keys(body[end], ("index", "image"), end)
+                inputs.only_keys(body[end], ("index", "image", "label"), end)
         a, b = image_of(body["a"], "a"), image_of(body["b"], "b")
+        # each end is encoded with its own class; the path is decoded with "label", or the ends' classes mixed
+        y_a = label_of(model, body["a"].get("label"), a, "a.label")
+        y_b = label_of(model, body["b"].get("label"), b, "b.label")
+        y = inputs.label(body.get("label"), explorer.models[model].classes, model)
         steps = inputs.integer("steps", body.get("steps", 10), 2, MAX_STEPS)
         method = inputs.choice("method", body.get("method", "linear"), ("linear", "slerp"))
         code = inputs.choice("code", body.get("code", "mean"), ("mean", "sample"))
         seed = inputs.integer("seed", body.get("seed", 0), 0, 2 ** 63 - 1)
-        images, used = await heavy(explorer.interpolate, model, a, b, steps, method, code, seed)
+        images, used = await heavy(explorer.interpolate, model, a, b, steps, method, code, seed, y_a, y_b, y)
         return _png(png_strip(images), **{"X-Images": str(steps), "X-Code": used})
 
     @app.post("/api/neighbors")
     async def neighbors(request: Request):
         body = await _json_body(request)
-        inputs.only_keys(body, ("model", "z", "index", "image"))
+        inputs.only_keys(body, ("model", "z", "index", "image", "label"))
         model = model_of(body.get("model"))
         if "z" in body:
             if "index" in body or "image" in body:
                 raise BadInput("give one of z (a code), index (a test image) or image (an upload)")
             z, _ = inputs.codes(body["z"], explorer.models[model].latent, 1, MAX_ABS_CODE)
-            query = await run_in_threadpool(explorer.decode, model, z)
+            y = label_of(model, body.get("label"))
+            query = await run_in_threadpool(explorer.decode, model, z, y)
         else:
+            if inputs.label(body.get("label"), explorer.models[model].classes, model) is not None:
+                raise BadInput("label: only with z (a code to decode); an image is searched as it is")
             query = image_of(body).pixels
         out = await run_in_threadpool(explorer.neighbors, query)
         out["image"] = data_url(out.pop("nearest"))

@@ -5,11 +5,15 @@
     explorer.decode(0, z)                  # z (n, L) -> the mean images E[x|z], (n, C, H, W)
     explorer.encode(0, image)              # m, log_var and the reconstruction of an image
     explorer.score(0, image, k=100)        # ELBO, KL per dimension, importance-sampled log p(x), nats
+    explorer.decode(0, z, y=3)             # a conditional model (``classes``): E[x|z, y] with the class y
     explorer.neighbors(images)             # nearest training image and how close real test images come
 
 Notation as in ``models.vae``: m the code, σ = ``log_var`` its noise's log-variance, c = m + exp(σ/2)·e
 the noisy code.  Every model of an explorer was trained on the same dataset, so a test index
-or an upload means the same image to each.  Methods are safe to call from several threads at
+or an upload means the same image to each.  A conditional model (``Loaded.classes`` not None:
+q(z|x, y), p(x|z, y)) takes the class y, an int 0..C−1, in every method that encodes or decodes
+(an unconditional one takes none: the model refuses it); its test codes (``points``) are each
+test image's code under its own label.  Methods are safe to call from several threads at
 once (the server runs them off its event loop): models only run forward, under no_grad, and
 every random draw has its own seeded generator.
 """
@@ -61,6 +65,7 @@ class Loaded:
     name: str
     kind: str                   # "vae" or "ae"
     model: torch.nn.Module
+    classes: int | None         # C of a conditional model (y in 0..C-1), None for an unconditional one
     m: torch.Tensor             # (N, L) codes of the test set, CPU float32
     test_input: torch.Tensor    # (N, C, H, W) the test set as this model is evaluated on it (binarised/dequantised)
 
@@ -123,9 +128,16 @@ class Explorer:
             if model.likelihood not in inputs:
                 inputs[model.likelihood] = self.test.model_input(model.likelihood, device=self.device)
             x = inputs[model.likelihood]
+            classes, y = None, None
+            if model.conditional:          # each test image's code under its own label, q(z|x, y)
+                if self.test.labels is None:
+                    raise VaekitError(f"{run_dir}: a conditional model needs the test images' labels; "
+                                      f"{self.dataset} has none")
+                classes, y = model.config.classes, self.test.labels.to(self.device)
             with torch.no_grad():
-                m = torch.cat([model.encode(x[i:i + ENCODE_BATCH])[0] for i in range(0, len(x), ENCODE_BATCH)])
-            self.models.append(Loaded(run_dir.resolve().name, config["kind"], model, m.float().cpu(), x))
+                m = torch.cat([model.encode(x[i:i + ENCODE_BATCH], None if y is None else y[i:i + ENCODE_BATCH])[0]
+                               for i in range(0, len(x), ENCODE_BATCH)])
+            self.models.append(Loaded(run_dir.resolve().name, config["kind"], model, classes, m.float().cpu(), x))
         self._index: NearestIndex | None = None
         self._reference: torch.Tensor | None = None
         self._ready = threading.Event()
@@ -159,9 +171,11 @@ class Explorer:
             models.append({
                 "index": i, "run": run.name, "kind": run.kind, "latent_dim": run.latent,
                 "prior": run.model.config.prior, "posterior": run.model.config.posterior,
+                "condition": run.model.config.condition, "classes": run.classes,
                 "image_shape": list(self.image_shape), "likelihood": run.model.likelihood, "dataset": self.dataset,
                 "test_size": len(self.test), "train_size": len(self.train), "has_labels": self.test.labels is not None,
                 "order": run.order, "m_std": _rounded(run.m_std), "start": _rounded(run.m[0]),
+                "start_label": None if run.classes is None else int(self.test.labels[0]),   # the class start has
             })
         return {"models": models,
                 "limits": {"max_codes": MAX_CODES, "max_abs_code": MAX_ABS_CODE, "max_steps": MAX_STEPS, "max_k": MAX_K,
@@ -213,59 +227,87 @@ class Explorer:
             return run.test_input[image.index:image.index + 1]
         return fixed_model_input(image.pixels.to(self.device), run.model.likelihood, SPLIT_SEEDS["test"])
 
-    @torch.no_grad()
-    def decode(self, model: int, z: torch.Tensor) -> torch.Tensor:
-        """Codes z (n, L) -> the mean images E[x|z] (n, C, H, W) on the CPU, one batched decoder pass."""
-        return self.models[model].model.decode(z.to(self.device)).mean.float().cpu()
+    def _y(self, model: int, y: int | None, n: int = 1) -> torch.Tensor | None:
+        """The class y of n examples for the model's networks, (n,) int64: None stays None (an
+        unconditional model; a conditional one then refuses, in one line); range-checked
+        (``check_classes``)."""
+        if y is None:
+            return None
+        y = torch.full((n,), y, dtype=torch.int64, device=self.device)
+        self.models[model].model.check_classes(y)
+        return y
 
     @torch.no_grad()
-    def encode(self, model: int, image: Image) -> dict:
-        """m, log_var and exp(σ) per dimension (None for an AE) and the reconstruction E[x|m]."""
+    def decode(self, model: int, z: torch.Tensor, y: int | torch.Tensor | None = None) -> torch.Tensor:
+        """Codes z (n, L) -> the mean images E[x|z] (n, C, H, W) on the CPU, one batched decoder pass.
+
+        y, for a conditional model: the class of every code (an int), or (n, C) one-hot rows (or mixes
+        of them, as along an interpolation's path): E[x|z, y].
+        """
+        if isinstance(y, int):
+            y = self._y(model, y, len(z))
+        return self.models[model].model.decode(z.to(self.device), y=y).mean.float().cpu()
+
+    @torch.no_grad()
+    def encode(self, model: int, image: Image, y: int | None = None) -> dict:
+        """m, log_var and exp(σ) per dimension (None for an AE) and the reconstruction E[x|m]; a
+        conditional model encodes and decodes with the class y, q(z|x, y) and E[x|m, y]."""
         run = self.models[model]
-        m, log_var = run.model.encode(self._input(model, image))
+        m, log_var = run.model.encode(self._input(model, image), self._y(model, y))
         return {"m": m[0].cpu(), "log_var": None if log_var is None else log_var[0].cpu(),
-                "reconstruction": self.decode(model, m)}
+                "reconstruction": self.decode(model, m, y)}
 
     @torch.no_grad()
-    def score(self, model: int, image: Image, k: int = DEFAULT_K, seed: int = 0) -> dict:
+    def score(self, model: int, image: Image, k: int = DEFAULT_K, seed: int = 0, y: int | None = None) -> dict:
         """The image's bound and likelihood, nats: ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)),
         E_q estimated with k draws from q(z|x) (``objectives.elbo.elbo``), KL exact per dimension
         where it has a closed form (else estimated over the same draws, no per-dimension split), and log p(x)
         importance-sampled with k further draws (``eval.likelihood.log_px``).  For an AE only
-        log p(x|m), the reconstruction term.
+        log p(x|m), the reconstruction term.  A conditional model: the same given the class y,
+        q(z|x, y), p(x|z, y) and log p(x|y).
         """
         run = self.models[model]
         x = self._input(model, image)
-        m, log_var = run.model.encode(x)
+        y = self._y(model, y)
+        m, log_var = run.model.encode(x, y)
         if log_var is None:
-            recon = run.model.decode(m).log_prob(x).item()
+            recon = run.model.decode(m, y=y).log_prob(x).item()
             return {"kind": run.kind, "elbo": None, "recon": recon, "kl": None, "kl_per_dim": None,
                     "log_px": None, "k": None, "units": "nats per example"}
         g = torch.Generator(device=self.device).manual_seed(seed)
-        terms = elbo(run.model, x, g, q=(m, log_var), samples=k)                         # means over k draws
+        terms = elbo(run.model, x, g, q=(m, log_var), samples=k, y=y)                    # means over k draws
         recon, per_dim = terms.recon.double().item(), terms.kl[0].double()
         kl = per_dim.sum().item()
         kl_per_dim = per_dim.tolist() if run.model.kl_in_closed_form else None   # else one estimate, no split
-        lp = log_px(run.model, x, k=k, generator=g).item()
+        lp = log_px(run.model, x, k=k, generator=g, y=y).item()
         return {"kind": run.kind, "elbo": recon - kl, "recon": recon, "kl": kl,
                 "kl_per_dim": kl_per_dim, "log_px": lp, "k": k, "units": "nats per example"}
 
     @torch.no_grad()
     def interpolate(self, model: int, a: Image, b: Image, steps: int = 10, method: str = "linear",
-                    code: str = "mean", seed: int = 0) -> tuple[torch.Tensor, str]:
+                    code: str = "mean", seed: int = 0, y_a: int | None = None, y_b: int | None = None,
+                    y: int | None = None) -> tuple[torch.Tensor, str]:
         """Decodes along the path from a's code to b's: (steps, C, H, W), and the code used.
 
         code "mean": the codes m; "sample": codes c ~ q(z|x) (c = m + exp(σ/2)·e for the diagonal
         Gaussian), one seeded draw each (an AE has no noise, so it uses m and says "mean").
+        A conditional model encodes a with its class y_a and b with y_b, and decodes the whole path
+        with the class y, or without one with the ends' one-hot classes mixed in the codes' proportions
+        (``VAE.interpolate``).
         """
         run = self.models[model]
         ends = []
         g = torch.Generator(device=self.device).manual_seed(seed)
         used = "sample" if code == "sample" and run.kind == "vae" else "mean"
-        for image in (a, b):
-            m, log_var = run.model.encode(self._input(model, image))
+        for image, y_end in ((a, y_a), (b, y_b)):
+            m, log_var = run.model.encode(self._input(model, image), self._y(model, y_end))
             ends.append(run.model.q(m, log_var).rsample(generator=g)[0][0] if used == "sample" else m[0])
-        return self.decode(model, path(ends[0], ends[1], steps, method)), used
+        codes = path(ends[0], ends[1], steps, method)
+        if y is None and run.classes is not None and y_a is not None and y_b is not None:
+            one_hot = torch.eye(run.classes, dtype=codes.dtype, device=codes.device)
+            t = torch.linspace(0, 1, steps, device=codes.device, dtype=codes.dtype).unsqueeze(1)   # (steps, 1)
+            y = (1 - t) * one_hot[y_a] + t * one_hot[y_b]                                        # (steps, C)
+        return self.decode(model, codes, y), used
 
     # ---- is it a copy? -----------------------------------------------------------------------
 

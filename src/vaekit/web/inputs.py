@@ -53,6 +53,20 @@ def integer(name: str, value, low: int, high: int) -> int:
         return validate.integer(name, value, low, high)
 
 
+def label(value, classes: int | None, model: int, field: str = "label") -> int | None:
+    """The class y a request names for model ``model``: an int in 0..classes−1, or None when absent (or null).
+
+    ``classes`` is the model's number of classes for a conditional model, None for an unconditional
+    one, which takes no label.  Whether an absent label may be defaulted is the route's business.
+    """
+    if value is None:
+        return None
+    if classes is None:
+        raise BadInput(f"{field}: model {model} is not conditional (trained without --condition label); "
+                       "it takes no label")
+    return integer(field, value, 0, classes - 1)
+
+
 def choice(name: str, value, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise BadInput(f"{name}: expected one of {', '.join(choices)}; got {_kind(value)}")

@@ -4,6 +4,9 @@
 // A JSON answer comes back parsed; an image answer as {blob, hash, headers} (hash: a content tag for
 // tests). Any failure becomes an ApiError carrying one line: the server's {"error": ...} when it sent
 // one, else the status, else "no answer from the server". body[data-busy] counts requests in flight.
+//
+// label: the class y of a conditional model (info's condition "label"), 0..C-1; null for an
+// unconditional one, and then not sent (the server refuses a label it has no use for).
 
 import {fnv} from "./util.js";
 
@@ -61,39 +64,48 @@ export function points({model, projection, dims = null}) {
   return request(`/api/points?${q}`);
 }
 
-// z: one code (a PNG of one image) or a list of codes (a PNG strip).
-export function decode(model, z) {
-  return request("/api/decode", {model, z});
+// {...body, label} when there is a label to send, else body itself.
+function labelled(body, label) {
+  return label === null || label === undefined ? body : {...body, label};
 }
 
-// A test image by index: its m, log_var, var, label, image and reconstruction (data URLs).
+// z: one code (a PNG of one image) or a list of codes (a PNG strip), decoded with class label.
+export function decode(model, z, label = null) {
+  return request("/api/decode", labelled({model, z}, label));
+}
+
+// A test image by index: its m, log_var, var, label, image and reconstruction (data URLs); a conditional
+// model encodes it with its own label (y in the answer).
 export function encode(model, index) {
   return request("/api/encode", {model, index});
 }
 
 // An uploaded file, answered like encode. PNG and JPEG go as the raw file; anything else as base64 JSON,
 // so the server's answer is about the file ("not a PNG or JPEG image") rather than about the request's
-// Content-Type.
-export async function encodeFile(model, file) {
+// Content-Type. label: the class a conditional model encodes it with (an upload has no label of its own).
+export async function encodeFile(model, file, label = null) {
   const type = file.type;
+  const q = label === null || label === undefined ? "" : `&label=${label}`;
   return (type === "image/png" || type === "image/jpeg")
-    ? request(`/api/encode?model=${model}`, undefined, {raw: file, contentType: type})
-    : request("/api/encode", {model, image: await readDataUrl(file)});
+    ? request(`/api/encode?model=${model}${q}`, undefined, {raw: file, contentType: type})
+    : request("/api/encode", labelled({model, image: await readDataUrl(file)}, label));
 }
 
-// src: {index} or {image: dataURL}; ELBO, recon, KL (per dim too) and log p(x) with k importance samples.
+// src: {index} or {image: dataURL} (with its label for a conditional model); ELBO, recon, KL (per dim too)
+// and log p(x) with k importance samples.
 export function score(model, src, k) {
   return request("/api/score", {model, ...src, k});
 }
 
-// body: {model, a, b, steps, method, code, seed}; a PNG strip, and the code it used in X-Code.
+// body: {model, a, b, steps, method, code, seed} (and label, the path's class, for a conditional model);
+// a PNG strip, and the code it used in X-Code.
 export function interpolate(body) {
   return request("/api/interpolate", body);
 }
 
-// The decode of z, its nearest training image, and how far test images are from theirs.
-export function neighbors(model, z) {
-  return request("/api/neighbors", {model, z});
+// The decode of z (with class label), its nearest training image, and how far test images are from theirs.
+export function neighbors(model, z, label = null) {
+  return request("/api/neighbors", labelled({model, z}, label));
 }
 
 function readDataUrl(file) {

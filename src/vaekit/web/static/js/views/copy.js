@@ -50,7 +50,7 @@ function renderNeighbors(M, r) {
 
 // Run by the model's Latest control: the copy check of code z.
 export async function checkCopy(M, z) {
-  renderNeighbors(M, await api.neighbors(M.i, z));
+  renderNeighbors(M, await api.neighbors(M.i, z, M.label));
 }
 
 export function build(M) {

@@ -1,6 +1,8 @@
 // An image and its noise (#sec-image): the current image (a test image or an upload), its
 // reconstruction, the encoder's m, exp(σ) and KL per dim as bars, 8 decodes of c = m + exp(σ/2)·e, and
-// the score (ELBO, log p(x)). Picking an image here moves every view to it.
+// the score (ELBO, log p(x)). Picking an image here moves every view to it. A conditional model encodes
+// a test image with its own label and an upload with the picker's class at the time, and decodes its
+// reconstruction and noise with that same class (the answer's y).
 
 import * as api from "../api.js";
 import {$, col, figure, setBlobImage, setDataImage} from "../dom.js";
@@ -22,9 +24,10 @@ function showUploadError(msg) {
 async function encodeImage(M, src) {
   let r;
   if (src.file) {
-    r = await api.encodeFile(M.i, src.file);
+    r = await api.encodeFile(M.i, src.file, M.label);
     if (M.i === 0) $("#upload-error").hidden = true;
-    M.src = {image: r.image};             // the image as this model sees it: what score and interpolate get
+    // the image as this model sees it (and the class it was encoded with): what score and interpolate get
+    M.src = M.conditional ? {image: r.image, label: r.y} : {image: r.image};
   } else {
     r = await api.encode(M.i, src.index);
     M.src = {index: src.index};
@@ -40,11 +43,12 @@ async function encodeImage(M, src) {
       : `test image ${src.index}${r.label !== null && r.label !== undefined ? ` (label ${r.label})` : ""}`;
   }
   M.el.pickedCap.textContent = src.file ? "uploaded x" : `test image ${src.index}`;
+  if (M.conditional) M.el.reconCap.textContent = `decode of m, class y = ${r.y}`;
   setDataImage(M.el.picked, r.image, CELL);
   setCode(M, r.m.slice(), "image");
   renderBars(M);
   renderScore(M);
-  if (M.isVae && r.log_var) M.noiseReq.request(r.m, r.log_var, state.noiseSeed);
+  if (M.isVae && r.log_var) M.noiseReq.request(r.m, r.log_var, state.noiseSeed, r.y);
   M.scoreReq.request(M.src);
   requestInterp(M);
 }
@@ -154,11 +158,11 @@ export async function score(M, src) {
   renderBars(M);
 }
 
-// 8 decodes of c = m + exp(σ/2)·e, e drawn here from the seed.
-export async function drawNoise(M, m, logVar, seed) {
+// 8 decodes of c = m + exp(σ/2)·e, e drawn here from the seed; y: the class the image was encoded with (or null).
+export async function drawNoise(M, m, logVar, seed, y) {
   const e = normals(seed, 8, M.L);
   const codes = e.map(row => row.map((ed, d) => m[d] + Math.exp(logVar[d] / 2) * ed));
-  setBlobImage(M.el.noise, await api.decode(M.i, codes), STRIP, 8);
+  setBlobImage(M.el.noise, await api.decode(M.i, codes, y), STRIP, 8);
 }
 
 // ---------------------------------------------------------------- building
@@ -168,7 +172,7 @@ export function build(M) {
   col($("#image-cols"), M, `
     <div class="imgrow">
       ${figure(`input-${i}`, "x (input)")}
-      ${figure(`recon-${i}`, "decode of m")}
+      ${figure(`recon-${i}`, M.conditional ? `<span id="recon-cap-${i}">decode of m</span>` : "decode of m")}
       <div class="barbox" id="bars-${i}"></div>
     </div>
     <div class="noise" id="noise-box-${i}">
@@ -178,7 +182,7 @@ export function build(M) {
     <div class="score" id="score-${i}"></div>`);
   const g = id => document.getElementById(id);
   Object.assign(M.el, {input: g(`input-${i}`), recon: g(`recon-${i}`), bars: g(`bars-${i}`), noise: g(`noise-${i}`),
-                       score: g(`score-${i}`)});
+                       score: g(`score-${i}`), reconCap: g(`recon-cap-${i}`)});
 }
 
 // The section's own controls: the test image, random, upload, the noise seed.
@@ -196,7 +200,7 @@ export function wire() {
     state.noiseSeed = clampInt($("#noise-seed").value, 0, 2 ** 31 - 1, 1);
     $("#noise-seed").value = String(state.noiseSeed);
     for (const M of state.models) {
-      if (M.isVae && M.enc && M.enc.log_var) M.noiseReq.request(M.enc.m, M.enc.log_var, state.noiseSeed);
+      if (M.isVae && M.enc && M.enc.log_var) M.noiseReq.request(M.enc.m, M.enc.log_var, state.noiseSeed, M.enc.y);
       if ($("#interp-code").value === "sample") requestInterp(M);   // the sampled path uses the same seed
     }
   };

@@ -1,4 +1,5 @@
-// Interpolation (#sec-interp): decodes along a path from the current image's code (A) to test image B's.
+// Interpolation (#sec-interp): decodes along a path from the current image's code (A) to test image B's; a
+// conditional model encodes each end with its own class and decodes the path with the picker's class y.
 
 import * as api from "../api.js";
 import {$, col, setBlobImage} from "../dom.js";
@@ -16,6 +17,7 @@ export function requestInterp(M) {
   M.interpReq.request({
     model: M.i, a: M.src, b: {index: b}, steps,
     method: $("#interp-method").value, code: $("#interp-code").value, seed: state.noiseSeed,
+    ...(M.conditional ? {label: M.label} : {}),
   });
 }
 
@@ -27,7 +29,8 @@ export async function interpolate(M, body) {
   const code = r.headers.get("X-Code");
   M.el.interpNote.textContent = body.code === "sample" && code === "mean"
     ? "AE: no noise, so the path runs between the codes m"
-    : `${body.method}, between ${code === "sample" ? "sampled codes c" : "means m"}, ${body.steps} steps`;
+    : `${body.method}, between ${code === "sample" ? "sampled codes c" : "means m"}, ${body.steps} steps`
+      + (body.label !== undefined ? `, decoded as class y = ${body.label}` : "");
 }
 
 export function build(M) {

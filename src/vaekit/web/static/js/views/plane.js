@@ -1,5 +1,6 @@
 // The code plane (#sec-plane): the test set's codes m on a plane, the current code c as a ring, the decode
-// of c and of the point under the pointer, and one slider per latent dimension.
+// of c and of the point under the pointer, and one slider per latent dimension. A conditional model's
+// column also holds its class picker (#class-<i>): the class y every decode of a code is made with.
 
 import * as api from "../api.js";
 import {$, col, figure, setBlobImage} from "../dom.js";
@@ -248,11 +249,24 @@ export function setCode(M, z, source) {
 // ---------------------------------------------------------------- requests (run by the model's Latest controls)
 
 export async function showDecoded(M, z) {
-  setBlobImage(M.el.decoded, await api.decode(M.i, z), CELL);
+  setBlobImage(M.el.decoded, await api.decode(M.i, z, M.label), CELL);
 }
 
 export async function showPreview(M, z) {
-  setBlobImage(M.el.preview, await api.decode(M.i, z), CELL);
+  setBlobImage(M.el.preview, await api.decode(M.i, z, M.label), CELL);
+}
+
+// The picker's class, shown: its colour on the plane's legend beside the select.
+export function showClass(M) {
+  if (!M.conditional) return;
+  M.el.classPick.value = String(M.label);
+  M.el.classSwatch.style.background = PALETTE[M.label % PALETTE.length];
+}
+
+function classPicker(M) {
+  const options = Array.from({length: M.info.classes}, (_, k) => `<option value="${k}">${k}</option>`).join("");
+  return `<span class="sep"></span><label class="classpick" title="the class y the decoder is given: p(x | z, y)">class y
+    <i id="class-swatch-${M.i}"></i><select id="class-${M.i}">${options}</select></label>`;
 }
 
 export async function loadPoints(M, query) {
@@ -277,6 +291,7 @@ export function build(M, pickIndex) {
       <label>plane <select id="proj-${i}"><option value="dims">two most-varying dims</option><option value="pca">PCA</option></select></label>
       <span id="dims-${i}"><label>x <select id="dimx-${i}">${dimOptions}</select></label>
       <label>y <select id="dimy-${i}">${dimOptions}</select></label></span>
+      ${M.conditional ? classPicker(M) : ""}
     </div>
     <div class="planebox">
       <div>
@@ -296,7 +311,9 @@ export function build(M, pickIndex) {
     plane: g(`plane-${i}`), proj: g(`proj-${i}`), dims: g(`dims-${i}`), dimx: g(`dimx-${i}`), dimy: g(`dimy-${i}`),
     axes: g(`axes-${i}`), decoded: g(`decoded-${i}`), preview: g(`preview-${i}`), previewCap: g(`preview-cap-${i}`),
     picked: g(`picked-${i}`), pickedCap: g(`picked-cap-${i}`), sliders: g(`sliders-${i}`),
+    classPick: g(`class-${i}`), classSwatch: g(`class-swatch-${i}`),
   });
+  showClass(M);
   const dpr = window.devicePixelRatio || 1;
   el.plane.width = el.plane.height = Math.round(PLANE * dpr);
   el.dimx.value = String(info.order[0]);

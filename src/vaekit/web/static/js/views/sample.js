@@ -1,4 +1,5 @@
-// Sampling from the prior (#sec-sample): 8 codes c = e ~ N(0, I), drawn here from a seed, decoded.
+// Sampling from the prior (#sec-sample): 8 codes c = e ~ N(0, I), drawn here from a seed, decoded (with the
+// picker's class y for a conditional model).
 
 import * as api from "../api.js";
 import {$, col, setBlobImage} from "../dom.js";
@@ -15,16 +16,23 @@ export function drawSamples() {
 // Run by the model's Latest control.
 export async function sample(M, seed) {
   const codes = normals(seed, 8, M.L);
-  setBlobImage(M.el.samples, await api.decode(M.i, codes), STRIP, 8);
+  setBlobImage(M.el.samples, await api.decode(M.i, codes, M.label), STRIP, 8);
+}
+
+export function showClass(M) {
+  if (M.conditional) M.el.samplesNote.textContent = `decoded as class y = ${M.label} (the class picker, in the code plane)`;
 }
 
 export function build(M) {
   const i = M.i;
   col($("#sample-cols"), M, `
     <span class="cells"><img id="samples-${i}" class="px strip" alt="" data-version="0"></span>
+    ${M.conditional ? `<p class="note" id="samples-note-${i}"></p>` : ""}
     ${M.isVae ? (M.info.prior === "vamp" ? `<p class="ae-note">This model's prior is the VampPrior (a mixture of its posteriors at learned pseudo-inputs): these are N(0, I) codes, not draws from its prior.</p>` : "")
               : `<p class="ae-note">AE: the prior N(0, I) was not part of training.</p>`}`);
   M.el.samples = document.getElementById(`samples-${i}`);
+  M.el.samplesNote = document.getElementById(`samples-note-${i}`);
+  showClass(M);
 }
 
 export function wire() {
