@@ -221,8 +221,15 @@ def _branches():
             x._numbers(x.GMM, 1.1) | x._sweep_numbers({2: [0.5, 0.6, 0.55], 128: [20.0, 21.0, 22.0]}, {2: 0.01, 128: 0.6}),
             x._numbers(x.GMM, 1.1) | x._sweep_numbers({2: [0.02, 0.01, 0.01], 128: [0.1, 0.2, 0.1]}, {2: 0.01, 128: 0.6}),
             x._numbers(x.GMM, 1.1) | x._sweep_numbers({2: [0.001] * 3, 128: [0.1] * 3}, {2: 0.01, 128: 0.6}),
-            x._numbers({1: 0.6, 4: 0.85}, 0.74) | {k: {"value": val} for k, val in
-                                                   {"vae_single_ll": 0.73, "vae_restarts": 4, "vae_val_spread": 0.155}.items()}]),
+            x._numbers(x.GMM, 1.1) | x._sweep_numbers({2: [0.19, 0.19, 0.2], 128: [1.8, 2.2, 2.8]}, {2: 0.012, 128: 0.6},
+                                                      curves={2: [0.011, 0.01, 0.012], 128: [0.05, 0.054, 0.063]}),
+            x._numbers(x.GMM, 1.1) | x._sweep_numbers({2: [0.5] * 3, 128: [0.7] * 3}, {2: 0.01, 128: 0.6}),
+            x._seeded(x._numbers({1: 0.6, 4: 0.85}, 1.13, curve_dist=0.011), vae_plain_ll=[0.73, 0.75],
+                      vae_plain_coverage=[0.15, 0.14], vae_seconds=[21.0, 19.0], vae_plain_seconds=[4.0, 4.0],
+                      vae_gap=[-0.19, -0.18]),
+            x._seeded(x._numbers(x.GMM, 1.30), vae_plain_ll=[1.2], vae_plain_coverage=[0.02], vae_gap=[-0.02],
+                      vae_coverage=[0.05]),
+            x._seeded(x._numbers(x.GMM, 1.32), vae_gap=[-0.004, -0.003], vae_coverage=[0.01, 0.02])]),
         "bound": (bound.conclusion, [
             b._numbers(), b._numbers(train_gap=-0.2, linear_gap=0.5, linear_exact_minus_is=-0.1, iwae_gap1_refined=0.99,
                                      iwae_L1000=-23.5, train_gap_negative_epochs=3),
