@@ -47,6 +47,12 @@ So the curve unrolls (dist < σ in 3 of 3 seeds) with IWAE under an annealed *fi
 variance, but the score stays 0.14–0.23 nats below the ceiling (the issue asks 0.05), at 4–7
 times the lecture's training time, and not yet stable in D = 128.
 
+The recipe is now a training option, ``vaekit train --objective iwae --k 16 --anneal-std 0.3,0.02
+--anneal-std-epochs 40`` (``objectives.fixed_std``), with one change: the variance fit holds the codes
+fixed too (here, "fixedhead", its gradient reached the encoder through the codes; in D = 128 that
+moved every point's code to one wide posterior, q's mean near 3.9 and variance near e⁴, and the
+loss to NaN within the first epoch).  bench/spiral_recipe.py measures it as the lecture does.
+
     OMP_NUM_THREADS=1 .venv/bin/python bench/spiral_unroll.py --seed 0 --warmup 0 --iwae 16 \
         --iwae-after --mode fixedhead --floor 0.3 --floor-end 0.02 --floor-epochs 40 --epochs 48
 """
