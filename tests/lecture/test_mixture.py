@@ -301,6 +301,14 @@ def test_plain_elbo_sentence_is_the_lesson_or_says_it_was_not_needed():
     assert "within twice σ in 3 of 3 seeds: here it did not need the annealing." in mixture.conclusion(numbers)
 
 
+def test_conclusion_says_when_the_estimate_still_rises_with_k():
+    numbers = _seeded(_numbers(GMM, 1.13), vae_ll=[1.149, 1.129, 1.126])
+    numbers["vae_ll_check"]["value"] = 1.048
+    assert ("The estimate still rises with k (the first seed's by 0.101 nats per point from k = 16 to k = 64), so "
+            "the VAE's log P(x) lies above it, by how much is not measured here.") in mixture.conclusion(numbers)
+    assert "still rises" not in mixture.conclusion(_numbers(GMM, 1.13))     # 0.004: settled
+
+
 def test_score_verdict_counts_the_seeds_against_the_ceiling_and_the_best_mixture():
     short = mixture.conclusion(_seeded(_numbers(GMM, 1.13), vae_gap=[-0.19, -0.18, -0.20]))
     assert ("Where the claim still fails: the VAE's score stays 0.19 nats per point below the ceiling (within 0.05 of "

@@ -79,9 +79,9 @@ class TrainConfig:
     anneal_std: tuple[float, ...] = setting((), "F0,F1: for the first --anneal-std-epochs epochs, train the Gaussian "
                                                  "decoder's means under a fixed std f in place of its own, f falling "
                                                  "geometrically from F0 to F1 (the means spread along the data before "
-                                                 "a variance can cover it), its own variance fitted alongside; then its "
-                                                 "own. Needs --objective iwae, a Gaussian likelihood; e.g. 0.3,0.02",
-                                             metavar="F0,F1")
+                                                 "a variance can cover it), its own variance fitted alongside; then "
+                                                 "its own. Needs --objective iwae, a Gaussian likelihood; e.g. "
+                                                 "0.3,0.02", metavar="F0,F1")
     anneal_std_epochs: int = setting(0, "epochs over which --anneal-std's f falls; after them, the decoder's own "
                                         "variance (default 0: off)", metavar="N")
     free_bits: float = setting(0.0, "charge each latent dimension at least this many nats of KL (default 0)",
@@ -192,7 +192,7 @@ class TrainConfig:
                               setting="log_px_k")
 
     def _check_anneal_std(self) -> None:
-        """--anneal-std replaces the variance of a Gaussian p(x|z) inside the IWAE bound (``train.loop.annealed_std``)."""
+        """--anneal-std replaces a Gaussian p(x|z)'s variance inside the IWAE bound (``train.loop.annealed_std``)."""
         if not self.anneal_std:
             if self.anneal_std_epochs:
                 raise ConfigError(f"anneal_std_epochs={self.anneal_std_epochs} would be ignored: it is the length "

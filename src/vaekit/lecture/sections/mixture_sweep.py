@@ -160,7 +160,8 @@ def conclusion(numbers: dict) -> list[str]:
             out.append(_("The lecture's expected shape does not appear here: in every D a finite mixture comes closer "
                          "to the true density than this VAE."))
     if len(dims) > 1 and 0 < mixes[0] < mixes[-1] and 0 < vaes[0] < vaes[-1]:
-        out.append(_("From D = {d0} to D = {d1} the best mixture's distance below the ceiling grows {mix_fold:.0f}-fold "
+        out.append(_("From D = {d0} to D = {d1} the best mixture's distance below the ceiling grows "
+                     "{mix_fold:.0f}-fold "
                      "({mix0:.3f} to {mix1:.2f} nats per point), the VAE's {vae_fold:.0f}-fold ({vae0:.2f} to "
                      "{vae1:.2f}).").format(d0=dims[0], d1=dims[-1], mix_fold=mixes[-1] / mixes[0], mix0=mixes[0],
                                             mix1=mixes[-1], vae_fold=vaes[-1] / vaes[0], vae0=vaes[0], vae1=vaes[-1]))
