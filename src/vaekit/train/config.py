@@ -9,6 +9,7 @@ are errors naming the setting.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -71,6 +72,14 @@ class TrainConfig:
     beta: float = setting(1.0, "weight of the KL term, --objective elbo (default 1: the true bound)")
     k: int = setting(1, "importance samples per example for --objective iwae (default 1)")
     warmup_epochs: int = setting(0, "ramp the KL weight from 0 to beta over N epochs (default 0)", metavar="N")
+    anneal_std: tuple[float, ...] = setting((), "F0,F1: for the first --anneal-std-epochs epochs, train the Gaussian "
+                                                 "decoder's means under a fixed std f in place of its own, f falling "
+                                                 "geometrically from F0 to F1 (the means spread along the data before "
+                                                 "a variance can cover it), its own variance fitted alongside; then "
+                                                 "its own. Needs --objective iwae, a Gaussian likelihood; e.g. "
+                                                 "0.3,0.02", metavar="F0,F1")
+    anneal_std_epochs: int = setting(0, "epochs over which --anneal-std's f falls; after them, the decoder's own "
+                                        "variance (default 0: off)", metavar="N")
     free_bits: float = setting(0.0, "charge each latent dimension at least this many nats of KL (default 0)",
                                metavar="NATS")
     epochs: int = setting(50, "number of epochs (default 50; with --time-budget, the most)")
@@ -102,13 +111,14 @@ class TrainConfig:
                                 else hidden)
         object.__setattr__(self, "hidden", hidden)
         check_choices(self)
+        object.__setattr__(self, "anneal_std", _stds("anneal_std", self.anneal_std))
         object.__setattr__(self, "hidden2", check_layers(self.model, self.arch, self.prior, self.stochastic_layers,
                                                          self.latent2, _widths("hidden2", self.hidden2)))
         for name in ("latent", "epochs", "batch_size", "k", "pseudo_inputs", "prior_components"):
             validate.positive_int(name, getattr(self, name))
         validate.integer("flow_steps", self.flow_steps, 1, MAX_FLOW_STEPS)
         validate.integer("log_px_k", self.log_px_k, 1, MAX_LOG_PX_K)
-        for name in ("warmup_epochs", "log_px_every"):
+        for name in ("warmup_epochs", "log_px_every", "anneal_std_epochs"):
             validate.integer(name, getattr(self, name), low=0)
         validate.integer("threads", self.threads, 0, MAX_THREADS)
         validate.seed("seed", self.seed)
@@ -127,6 +137,7 @@ class TrainConfig:
 
     def _refuse_ignored(self) -> None:
         """A setting that would have no effect is an error saying why (never silently ignored)."""
+        self._check_anneal_std()
         kl_settings = [f"{n}={getattr(self, n)}" for n, default in (("beta", 1.0), ("warmup_epochs", 0),
                                                                     ("free_bits", 0.0))
                        if getattr(self, n) != default]
@@ -174,6 +185,30 @@ class TrainConfig:
         if self.log_px_every == 0 and self.log_px_k != 100:
             raise ConfigError(f"log_px_k={self.log_px_k} would be ignored: log_px_every=0 turns the estimate off",
                               setting="log_px_k")
+
+    def _check_anneal_std(self) -> None:
+        """--anneal-std replaces a Gaussian p(x|z)'s variance inside the IWAE bound (``train.loop.annealed_std``)."""
+        if not self.anneal_std:
+            if self.anneal_std_epochs:
+                raise ConfigError(f"anneal_std_epochs={self.anneal_std_epochs} would be ignored: it is the length "
+                                  "of anneal_std's schedule; give anneal_std too (e.g. 0.3,0.02)",
+                                  setting="anneal_std_epochs")
+            return
+        shown = ",".join(f"{f:g}" for f in self.anneal_std)
+        if self.model == "ae":
+            raise ConfigError(f"anneal_std={shown} would be ignored: a plain autoencoder (model=ae) has no bound to "
+                              "train under a fixed variance; drop it or use model=vae", setting="anneal_std")
+        if self.resolved_likelihood() != "gaussian":
+            got = repr(self.likelihood) + (f" (bernoulli for {self.data})" if self.likelihood == "auto" else "")
+            raise ConfigError(f"anneal_std needs likelihood gaussian: it stands in for a Gaussian decoder's "
+                              f"variance, and a Bernoulli p(x|z) has none; got {got}", setting="anneal_std")
+        if self.objective != "iwae":
+            raise ConfigError(f"anneal_std needs objective iwae (the bound it is trained under; k = 1 is the ELBO "
+                              f"with its KL estimated at the code); got {self.objective!r}", setting="anneal_std")
+        if not self.anneal_std_epochs:
+            raise ConfigError("anneal_std needs anneal_std_epochs, the epochs over which f falls from "
+                              f"{self.anneal_std[0]:g} to {self.anneal_std[1]:g} (e.g. 40); got 0",
+                              setting="anneal_std")
 
     def resolved_likelihood(self) -> str:
         from ..data.registry import default_likelihood
@@ -224,6 +259,28 @@ def _widths(name: str, value):
     except ValueError:
         raise ConfigError(f"{name} must be comma-separated integers like 400 or 512,256; got {value!r}",
                           setting=name) from None
+
+
+def _stds(name: str, value) -> tuple[float, ...]:
+    """The two standard deviations F0,F1 of ``anneal_std``, F0 >= F1 > 0: from "0.3,0.02", a TOML list or
+    config.json's list; () (off) as it is."""
+    expected = f"{name} must be two numbers F0,F1 with F0 >= F1 > 0, e.g. 0.3,0.02"
+    given = value
+    if isinstance(value, str):
+        try:
+            value = tuple(float(f) for f in value.split(",") if f.strip())
+        except ValueError:
+            raise ConfigError(f"{expected}; got {value!r}", setting=name) from None
+    if isinstance(value, list):
+        value = tuple(value)
+    if value == ():
+        return value
+    if (not isinstance(value, tuple) or len(value) != 2
+            or any(isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) for f in value)
+            or not value[0] >= value[1] > 0):
+        got = ",".join(map(str, value)) if isinstance(given, (tuple, list)) else given
+        raise ConfigError(f"{expected}; got {got!r}", setting=name)
+    return tuple(float(f) for f in value)
 
 
 def _refuse_unused_data_dir(data: str, data_dir: str | None) -> None:

@@ -19,6 +19,7 @@ from ..data.transforms import TrainingBatches
 from ..device import flush_denormals
 from ..errors import ConfigError, TrainingDiverged
 from ..objectives.elbo import negative_elbo
+from ..objectives.fixed_std import negative_iwae_fixed_std
 from ..objectives.iwae import negative_iwae
 from ..threads import cpu_threads, training_threads
 from .config import TrainConfig
@@ -36,6 +37,22 @@ def kl_weight(cfg: TrainConfig, epoch: int, step: int, steps: int) -> float:
     if cfg.warmup_epochs <= 0:
         return cfg.beta
     return cfg.beta * min(1.0, ((epoch - 1) + step / steps) / cfg.warmup_epochs)
+
+
+def annealed_std(cfg: TrainConfig, epoch: int, step: int, steps: int) -> float | None:
+    """f, the fixed decoder std of ``anneal_std`` at a step (epoch counts from 1), or None: the model's own.
+
+    f = F0·(F1/F0)^(t/N) after t = (epoch − 1) + step/steps epochs, N = ``anneal_std_epochs``: F0 at the
+    first step, falling geometrically towards F1, then None from epoch N + 1 on
+    (``objectives.fixed_std``).  None throughout without ``anneal_std``.
+    """
+    if not cfg.anneal_std:
+        return None
+    t = (epoch - 1) + step / steps
+    if t >= cfg.anneal_std_epochs:
+        return None
+    start, end = cfg.anneal_std
+    return start * (end / start) ** (t / cfg.anneal_std_epochs)
 
 
 def learning_rate(cfg: TrainConfig, epoch: int, elapsed: float | None = None) -> float:
@@ -121,7 +138,10 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
                 total = step_fn(x, beta, generator, rows=None if part is None else (len(idx), part))   # sets .grad
             else:
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
-                    if cfg.objective == "iwae":
+                    std = annealed_std(cfg, epoch, step, steps)
+                    if std is not None:
+                        loss = negative_iwae_fixed_std(model, x, cfg.k, std, code_noise, y)
+                    elif cfg.objective == "iwae":
                         loss = negative_iwae(model, x, cfg.k, code_noise, y)
                     else:
                         loss, _, _ = negative_elbo(model, x, beta, code_noise, cfg.free_bits, y)

@@ -1,0 +1,58 @@
+"""The IWAE bound with a Gaussian decoder's variance replaced by a fixed f² (``--anneal-std``).
+
+A Gaussian p(x|z) = N(μ(z), diag s²(z)) can explain data it has not yet reached with a large
+variance s² in place of moving its means μ there: from a random start the 1-D-latent VAE on the
+spiral settles on a curve that cuts across the arms, its variance covering them (lecture,
+section 3).  Scoring the data under a fixed std f instead, f falling over training
+(``train.loop.annealed_std``: deterministic annealing, f a temperature), leaves the means no
+way to explain a point but to come near it:
+
+    p_f(x|z) = N(x; μ(z), f² I)
+    log w_i  = log p_f(x|z_i) + log p(z_i) − log q(z_i|x),    z_i ~ q(z|x)
+    L_K^f    = logsumexp_i(log w_i) − log K                  (objectives.iwae; K = 1: the ELBO)
+
+Meanwhile the decoder's own variance s²(z), which L_K^f never reads, is fitted where the tempered
+model puts its codes, so that it is ready when f is switched off: with the weights w̃ = softmax(w),
+the codes z̄ and the means held fixed (an M-step for s², the variance's part of the IWAE gradient
+Σ_i w̃_i ∇ log p(x|z_i)),
+
+    V = Σ_i w̃_i log N(x; μ̄(z̄_i), diag s²(z̄_i)),    μ̄, z̄, w̃ without gradient.
+
+The codes are held fixed too: in D = 128 letting V move them made the encoder drift and the loss
+non-finite within the first epoch.  Training minimises −L_K^f − V per example (not a bound).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.distributions import Independent, Normal
+
+from ..errors import VaekitError
+from .iwae import iwae_bound
+
+
+def negative_iwae_fixed_std(model, x: torch.Tensor, k: int, std: float,
+                            generator: torch.Generator | None = None, y=None) -> torch.Tensor:
+    """The loss −L_K^f − V per example (module docstring): x (B, C, H, W) -> (B,), nats.
+
+    ``std`` is f > 0; ``model`` a VAE with a Gaussian p(x|z) (``decode(z).base_dist`` a Normal with
+    ``loc`` μ(z) and ``scale`` s(z)).  Two passes of the decoder over the k·B codes: one for the
+    means (gradients to the encoder and the decoder), one at the codes held fixed for s.  y: the
+    classes of a conditional model.
+    """
+    if model.likelihood != "gaussian":
+        raise VaekitError(f"a fixed decoder std replaces the variance of a Gaussian p(x|z); this model's "
+                          f"likelihood is {model.likelihood!r}")
+    m, log_var = model.encode(x) if y is None else model.encode(x, y)
+    if log_var is None:
+        raise VaekitError("the IWAE bound needs a VAE (an encoder with a variance); got a plain autoencoder")
+    z, log_q = model.q(m, log_var).rsample(k, generator)                      # (k, B, L), (k, B)
+    xs = x.expand(k, *x.shape).flatten(0, 1)                                  # (k·B, C, H, W)
+    ys = None if y is None else y.expand(k, *y.shape).flatten(0, 1)          # each code's class
+    mean = model.decode(z.flatten(0, 1), validate=False, y=ys).mean           # μ(z_i): (k·B, C, H, W)
+    log_lik = Independent(Normal(mean, std, validate_args=False), 3).log_prob(xs).view(k, len(x))   # log p_f(x|z_i)
+    log_w = log_lik + model.prior.log_prob(z) - log_q                         # (k, B)
+    own = model.decode(z.detach().flatten(0, 1), validate=False, y=ys).base_dist   # s(z̄_i), the second pass
+    fit = Independent(Normal(own.loc.detach(), own.scale, validate_args=False), 3).log_prob(xs).view(k, len(x))
+    weights = torch.softmax(log_w.detach(), dim=0)                            # w̃_i, (k, B)
+    return -iwae_bound(log_w) - (weights * fit).sum(0)
