@@ -157,20 +157,20 @@ def test_neighbors_of_a_code_decode_it_with_the_label(server_cond, cond):
 BAD = [
     # (path, body, words the message must hold): refused with a 400 and one line
     ("/api/decode", {"model": 0, "z": [0, 0, 0, 0]}, "label: missing; model 0 is conditional on the class"),
-    ("/api/decode", {"model": 0, "z": [0, 0, 0, 0], "label": 10}, "label: 10 is out of range; expected 0 to 9"),
-    ("/api/decode", {"model": 0, "z": [0, 0, 0, 0], "label": -1}, "label: -1 is out of range"),
-    ("/api/decode", {"model": 0, "z": [0, 0, 0, 0], "label": "3"}, "label: expected a whole number from 0 to 9"),
-    ("/api/decode", {"model": 0, "z": [0, 0, 0, 0], "label": 2.5}, "label: expected a whole number"),
-    ("/api/decode", {"model": 0, "z": [0, 0, 0, 0], "label": True}, "label: expected a whole number"),
+    ("/api/decode", {"model": 0, "z": [0, 0, 0, 0], "label": 10}, "label must be an integer in [0, 9]; got 10"),
+    ("/api/decode", {"model": 0, "z": [0, 0, 0, 0], "label": -1}, "label must be an integer in [0, 9]; got -1"),
+    ("/api/decode", {"model": 0, "z": [0, 0, 0, 0], "label": "3"}, "label must be an integer in [0, 9]; got '3'"),
+    ("/api/decode", {"model": 0, "z": [0, 0, 0, 0], "label": 2.5}, "label must be an integer in [0, 9]; got 2.5"),
+    ("/api/decode", {"model": 0, "z": [0, 0, 0, 0], "label": True}, "label must be an integer in [0, 9]; got True"),
     ("/api/decode", {"model": 1, "z": [0, 0, 0, 0], "label": 3}, "label: model 1 is not conditional"),
     ("/api/encode", {"model": 0, "image": "data:image/png;base64," + base64.b64encode(png_bytes(
         np.zeros((8, 8), dtype=np.uint8))).decode()}, "label: missing; model 0 is conditional"),
-    ("/api/encode", {"model": 0, "index": 1, "label": 12}, "label: 12 is out of range"),
+    ("/api/encode", {"model": 0, "index": 1, "label": 12}, "label must be an integer in [0, 9]; got 12"),
     ("/api/encode", {"model": 1, "index": 1, "label": 0}, "label: model 1 is not conditional"),
-    ("/api/score", {"model": 0, "index": 1, "label": 10}, "label: 10 is out of range"),
+    ("/api/score", {"model": 0, "index": 1, "label": 10}, "label must be an integer in [0, 9]; got 10"),
     ("/api/score", {"model": 1, "index": 1, "label": 0}, "label: model 1 is not conditional"),
-    ("/api/interpolate", {"a": {"index": 0}, "b": {"index": 1}, "label": 10}, "label: 10 is out of range"),
-    ("/api/interpolate", {"a": {"index": 0, "label": 11}, "b": {"index": 1}}, "a.label: 11 is out of range"),
+    ("/api/interpolate", {"a": {"index": 0}, "b": {"index": 1}, "label": 10}, "label must be an integer in [0, 9]; got 10"),
+    ("/api/interpolate", {"a": {"index": 0, "label": 11}, "b": {"index": 1}}, "a.label must be an integer in [0, 9]; got 11"),
     ("/api/interpolate", {"a": {"index": 0}, "b": {"image": base64.b64encode(png_bytes(
         np.zeros((8, 8), dtype=np.uint8))).decode()}}, "b.label: missing; model 0 is conditional"),
     ("/api/interpolate", {"model": 1, "a": {"index": 0}, "b": {"index": 1}, "label": 2},
@@ -194,7 +194,7 @@ def test_a_bad_label_is_a_one_line_400(server_cond, path, body, words):
 def test_a_bad_label_in_the_query_of_a_raw_upload(server_cond, cond):
     raw = png_bytes(cond["test"].images[5, 0].numpy())
     for query, words in (("model=0", "label: missing"), ("model=0&label=x", "label: expected a whole number"),
-                         ("model=0&label=10", "label: 10 is out of range"),
+                         ("model=0&label=10", "label must be an integer in [0, 9]; got 10"),
                          ("model=1&label=1", "label: model 1 is not conditional")):
         status, _, data = call(server_cond, f"/api/encode?{query}", raw=raw, content_type="image/png")
         assert status == 400 and words in json.loads(data)["error"], (query, data)
