@@ -16,13 +16,13 @@ import torch
 from ...data import load
 from ...data.spiral import NOISE_STD, curve, embed, embedded_log_density
 from ...eval.grid import mean_curve, nearest_distance, paired_gap
-from ...eval.likelihood import log_px
+from ...objectives.quadrature import log_px_quadrature
 from ...i18n import N_, _, ngettext
 from ...viz.sweep import SweepPanel, sweep_png
 from ..context import number, seeded_number, table
 from ..plan import SWEEP_DIMS, SWEEP_MAX_ITER
 
-SWEEP_K = 64     # importance samples per point for the VAE's log P(x) (a 1-D code: plenty)
+NODES = 4096     # values of the VAE's 1-D code over which its log P(x) = log ∫ P(z) P(x|z) dz is summed
 CURVE_POINTS = 200   # prior quantiles of the VAE's code at which its decoded mean is measured (as in part 1)
 COVARIANCES = {"full": N_("full"), "diag": N_("diag")}   # the mixtures' covariances, as the page names them
 
@@ -36,12 +36,12 @@ def method() -> str:
         "noise of the other D − 2 directions). Mixtures with full and with diagonal covariances, M components each "
         "(EM, at most {max_iter} iterations), and the 1-D-latent VAE (the same network, trained with its "
         "decoder's std annealed as above, or by the plain ELBO with --quick; a single random start once per seed; "
-        "IS k = {k}) are fitted on the same training points and scored "
+        "its log P(x) summed over {nodes:,} values of z, as above) are fitted on the same training points and scored "
         "on the held-out ones, each as its mean distance below the true density, in nats per point, beside its "
         "number of parameters; for the VAE also the mean distance from the spiral to its decoded curve μ(z), in D "
         "dimensions. The expected shape: a finite mixture needs ever more components and parameters as "
         "D grows, the infinite one does not.").format(dims=", ".join(map(str, SWEEP_DIMS)), max_iter=SWEEP_MAX_ITER,
-                                                      k=SWEEP_K)
+                                                      nodes=NODES)
 
 
 def data_name(dim: int) -> str:
@@ -87,7 +87,7 @@ def run_part(ctx, section) -> None:
         for s in ctx.seeds:
             vae = ctx.train(ctx.plan.sweep_vae_run(dim), s).model
             gap = ctx.remember("sweep-vae", [(ctx.plan.sweep_vae_run(dim), s)], lambda: paired_gap(
-                log_px(vae, test, k=SWEEP_K, generator=ctx.generator(41 + s)).double(), true_lp)[0], k=SWEEP_K)
+                log_px_quadrature(vae, test, nodes=NODES).double(), true_lp)[0], nodes=NODES)
             # how far the spiral is from the VAE's decoded means μ(z), in D dimensions (cheap: not remembered)
             far = nearest_distance(on_spiral, mean_curve(vae, CURVE_POINTS).reshape(-1, dim).cpu()).mean().item()
             params = sum(p.numel() for p in vae.parameters())
