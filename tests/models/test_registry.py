@@ -22,6 +22,7 @@ from vaekit.objectives import log_weights, negative_elbo
 from vaekit.objectives.elbo import elbo
 from vaekit.train import TrainConfig, fit
 from vaekit.train.run import model_config
+from vaekit.web.explorer import Explorer
 
 from web.server import Server
 
@@ -135,8 +136,9 @@ def test_vaekit_eval_reports_every_model(trained):
         assert report["conditioned_on"] == ("label" if name == "conditional" else None), name
 
 
-@pytest.mark.parametrize("names", [("standard", "vamp"), ("mog", "iaf"), ("conditional", "standard")], ids="-".join)
-def test_vaekit_serve_explores_every_model_of_one_code(names, trained):
+@pytest.mark.parametrize("names", [("standard", "vamp"), ("mog", "iaf"), ("conditional", "two-layer")], ids="-".join)
+def test_vaekit_serve_explores_every_model(names, trained):
+    """Two runs side by side; a two-layer model's explored code is z1, the code its decoder reads."""
     with Server([trained[n][1] for n in names]) as server:   # serve shows one or two runs side by side
         def post(route, body, raw=False):
             request = urllib.request.Request(server.url + route, json.dumps(body).encode(),
@@ -148,6 +150,8 @@ def test_vaekit_serve_explores_every_model_of_one_code(names, trained):
             (MODELS[n].prior, MODELS[n].posterior, 3) for n in names]
         assert [(m["condition"], m["classes"]) for m in info["models"]] == [
             (MODELS[n].condition, 10 if MODELS[n].condition == "label" else None) for n in names]
+        assert [(m["stochastic_layers"], m["latent2"]) for m in info["models"]] == [
+            (MODELS[n].stochastic_layers, MODELS[n].latent2) for n in names]
         label = int(vaekit.data.load("digits", "test").labels[0])
         for i, name in enumerate(names):
             y = {"label": label} if MODELS[name].condition == "label" else {}   # a conditional model's class
@@ -159,12 +163,27 @@ def test_vaekit_serve_explores_every_model_of_one_code(names, trained):
             assert score["log_px"] >= score["elbo"] - 1.0 and math.isfinite(score["kl"]), name
             assert (score["kl_per_dim"] is None) == (name not in ("standard", "conditional")), name
             ends = {"a": {"index": 0}, "b": {"index": 1}}
-            assert post("api/interpolate", {"model": i, **ends, "steps": 3, **y}, raw=True).startswith(b"\x89PNG"), name
+            for code in ("mean", "sample"):
+                strip = post("api/interpolate", {"model": i, **ends, "steps": 3, "code": code, **y}, raw=True)
+                assert strip.startswith(b"\x89PNG"), (name, code)
+            drawn = post("api/sample", {"model": i, "n": 4, "seed": 3, "label": label} if y else
+                         {"model": i, "n": 4, "seed": 3}, raw=True)
+            assert drawn.startswith(b"\x89PNG"), name
 
 
-def test_serve_refuses_the_two_layer_model_in_one_line(trained):
-    _, run = trained["two-layer"]
-    r = subprocess.run([sys.executable, "-m", "vaekit", "serve", str(run), "--port", "0"], capture_output=True,
-                       text=True, timeout=60)
-    assert r.returncode == 2 and "has two stochastic layers; vaekit serve explores one code z" in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
+@pytest.mark.parametrize("name", ["vamp", "mog", "two-layer"])
+def test_the_explorers_samples_are_draws_from_the_models_own_prior(name, trained):
+    """Not N(0, I) codes: the VampPrior's, the mixture's, z2 ~ N(0, I) then z1 ~ p(z1|z2)."""
+    model, run = trained[name]
+    explorer = Explorer([run])
+    try:
+        drawn = explorer.sample(0, 6, seed=5)
+        with torch.no_grad(), explorer.models[0].model.fixed_prior():
+            z = explorer.models[0].model.prior.sample(6, torch.Generator().manual_seed(5))
+            want = explorer.models[0].model.decode(z).mean
+            plain = explorer.models[0].model.decode(torch.randn(6, model.latent_dim,
+                                                                generator=torch.Generator().manual_seed(5))).mean
+        assert torch.allclose(drawn, want, atol=1e-6)
+        assert not torch.allclose(drawn, plain, atol=1e-3)
+    finally:
+        explorer.close()

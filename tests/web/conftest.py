@@ -5,6 +5,7 @@
     server_one    the URL of a server showing the VAE
     server_two    the URL of a server showing the VAE and the AE side by side
     server_cond   the URL of a server showing the conditional VAE and the (unconditional) VAE side by side
+    server_parts  the URL of a server showing a two-layer VAE and a VAE with a learned mixture prior
 """
 
 from __future__ import annotations
@@ -54,4 +55,24 @@ def server_two(runs):
 @pytest.fixture(scope="session")
 def server_cond(runs, conditional):
     with Server([conditional, runs["vae"]]) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def parts(tmp_path_factory) -> dict[str, Path]:
+    """A VAE with two stochastic layers (z2 of 2) and one with a learned mixture prior (K = 3)."""
+    root = tmp_path_factory.mktemp("serve-runs-parts")
+    flags = {"two-layer": ["--stochastic-layers", "2", "--latent2", "2", "--hidden2", "16"],
+             "mog": ["--prior", "mog", "--prior-components", "3"]}
+    out = {}
+    for name, extra in flags.items():
+        out[name] = root / name
+        subprocess.run([sys.executable, "-m", "vaekit", "train", *TRAIN, *extra, "--out", str(out[name])],
+                       check=True, capture_output=True, timeout=300)
+    return out
+
+
+@pytest.fixture(scope="session")
+def server_parts(parts):
+    with Server([parts["two-layer"], parts["mog"]]) as server:
         yield server.url

@@ -297,8 +297,26 @@ def _tiny_png(size=(8, 8)) -> str:
     return base64.b64encode(png_bytes(np.zeros(size[::-1], dtype=np.uint8))).decode()
 
 
+def test_samples_come_from_the_models_prior_seeded(server_two, local):
+    """/api/sample: n codes from the model's own prior, decoded; the same seed draws the same codes."""
+    model = local["models"]["vae"]
+    z = model.prior.sample(5, torch.Generator().manual_seed(7))
+    expected = (model.decode(z).mean.detach().clamp(0, 1) * 255).round().to(torch.uint8)[:, 0].numpy()
+    status, headers, strip = call(server_two, "/api/sample", {"model": 0, "n": 5, "seed": 7})
+    assert status == 200 and headers["Content-Type"] == "image/png" and headers["X-Images"] == "5"
+    np.testing.assert_allclose(png(strip).astype(int), np.concatenate(list(expected), axis=1), atol=1)
+    assert call(server_two, "/api/sample", {"model": 0, "n": 5, "seed": 7})[2] == strip
+    assert call(server_two, "/api/sample", {"model": 0, "n": 5, "seed": 8})[2] != strip
+    _, headers, ae = call(server_two, "/api/sample", {"model": 1, "seed": 7})   # an AE: N(0, I), 8 by default
+    assert headers["X-Images"] == "8" and png(ae).shape == (8, 64)
+
+
 BAD = [
     # (path, body, status, words the message must hold)
+    ("/api/sample", {"n": 0}, 400, "n must be an integer in [1, 256]; got 0"),
+    ("/api/sample", {"n": 8, "seed": -1}, 400, "seed must be an integer in [0, 9223372036854775807]; got -1"),
+    ("/api/sample", {"n": 8, "label": 3}, 400, "label: model 0 is not conditional"),
+    ("/api/sample", {"n": 8, "z": [0, 0, 0, 0]}, 400, "unknown field 'z'"),
     ("/api/decode", {"z": [0, 0]}, 400, "expected 4 numbers"),
     ("/api/decode", {"z": [[0, 0, 0, 0], [0, 0, 0]]}, 400, "z[1]: expected 4 numbers"),
     ("/api/decode", {"z": [0, "1", 0, 0]}, 400, "z[1] must be a finite number in [-10000, 10000]; got '1'"),

@@ -35,7 +35,8 @@ def page(browser, server_cond):
 def _labels_sent(p, into: list):
     """Record (route, label) of each of model 0's POSTs that decode a code."""
     def on_request(request):
-        if request.method == "POST" and request.url.endswith(("/api/decode", "/api/interpolate", "/api/neighbors")):
+        if request.method == "POST" and request.url.endswith(("/api/decode", "/api/sample", "/api/interpolate",
+                                                               "/api/neighbors")):
             body = json.loads(request.post_data)
             if body.get("model", 0) == 0:
                 into.append((request.url.rsplit("/", 1)[1], body.get("label")))
@@ -80,7 +81,7 @@ def test_picking_a_class_decodes_the_page_again_with_it(page):
     changed = [s for s in SHOWN if after[s] != before[s]]
     assert changed == list(SHOWN), f"not decoded again with class {new}: {set(SHOWN) - set(changed)}"
     assert [after[s] for s in OTHER] == [before[s] for s in OTHER]             # the other model is untouched
-    assert {route for route, _ in sent} == {"decode", "interpolate", "neighbors"}
+    assert {route for route, _ in sent} == {"decode", "sample", "interpolate", "neighbors"}
     assert all(label == new for _, label in sent), sent
     assert f"class y = {new}" in p.inner_text("#samples-note-0")
     assert f"decoded as class y = {new}" in p.inner_text("#interp-note-0")

@@ -248,6 +248,17 @@ def create_app(explorer: Explorer) -> FastAPI:
         images = await run_in_threadpool(explorer.decode, model, z, y)
         return _png(png_strip(images), **{"X-Images": str(len(z))})
 
+    @app.post("/api/sample")
+    async def sample(request: Request):
+        body = await _json_body(request)
+        inputs.only_keys(body, ("model", "n", "seed", "label"))
+        model = model_of(body.get("model"))
+        n = inputs.integer("n", body.get("n", 8), 1, MAX_CODES)
+        seed = inputs.integer("seed", body.get("seed", 0), 0, 2 ** 63 - 1)
+        y = label_of(model, body.get("label"))
+        images = await run_in_threadpool(explorer.sample, model, n, seed, y)
+        return _png(png_strip(images), **{"X-Images": str(n)})
+
     @app.post("/api/encode")
     async def encode(request: Request):
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -66,7 +66,7 @@ class Loaded:
     kind: str                   # "vae" or "ae"
     model: torch.nn.Module
     classes: int | None         # C of a conditional model (y in 0..C-1), None for an unconditional one
-    m: torch.Tensor             # (N, L) codes of the test set, CPU float32
+    m: torch.Tensor             # (N, L) codes of the test set, CPU float32 (two stochastic layers: z1's, L = latent)
     test_input: torch.Tensor    # (N, C, H, W) the test set as this model is evaluated on it (binarised/dequantised)
 
     @property
@@ -90,9 +90,6 @@ def _config(run_dir: Path) -> dict:
     if config["kind"] == "gmm":
         raise VaekitError(f"{run_dir}: a Gaussian mixture run (vaekit gmm) has no code space; "
                           "vaekit serve explores a VAE or AE run (vaekit train)")
-    if config["model"].get("stochastic_layers", 1) != 1:
-        raise VaekitError(f"{run_dir}: has two stochastic layers; vaekit serve explores one code z, so it takes "
-                          "one-layer runs (vaekit eval scores this one)")
     if config["data"]["name"] in POINT_DATASETS:
         raise VaekitError(f"{run_dir}: trained on {config['data']['name']}, points rather than images; "
                           "vaekit serve shows image datasets")
@@ -134,9 +131,9 @@ class Explorer:
                     raise VaekitError(f"{run_dir}: a conditional model needs the test images' labels; "
                                       f"{self.dataset} has none")
                 classes, y = model.config.classes, self.test.labels.to(self.device)
-            with torch.no_grad():
+            with torch.no_grad():   # with two stochastic layers the code explored is z1, the one the decoder reads
                 m = torch.cat([model.encode(x[i:i + ENCODE_BATCH], None if y is None else y[i:i + ENCODE_BATCH])[0]
-                               for i in range(0, len(x), ENCODE_BATCH)])
+                               for i in range(0, len(x), ENCODE_BATCH)])[:, :model.config.latent]
             self.models.append(Loaded(run_dir.resolve().name, config["kind"], model, classes, m.float().cpu(), x))
         self._index: NearestIndex | None = None
         self._reference: torch.Tensor | None = None
@@ -170,6 +167,7 @@ class Explorer:
         for i, run in enumerate(self.models):
             models.append({
                 "index": i, "run": run.name, "kind": run.kind, "latent_dim": run.latent,
+                "stochastic_layers": run.model.config.stochastic_layers, "latent2": run.model.config.latent2,
                 "prior": run.model.config.prior, "posterior": run.model.config.posterior,
                 "condition": run.model.config.condition, "classes": run.classes,
                 "image_shape": list(self.image_shape), "likelihood": run.model.likelihood, "dataset": self.dataset,
@@ -242,11 +240,33 @@ class Explorer:
         """Codes z (n, L) -> the mean images E[x|z] (n, C, H, W) on the CPU, one batched decoder pass.
 
         y, for a conditional model: the class of every code (an int), or (n, C) one-hot rows (or mixes
-        of them, as along an interpolation's path): E[x|z, y].
+        of them, as along an interpolation's path): E[x|z, y].  With two stochastic layers z is z1 (or
+        the whole [z1, z2]): the decoder reads z1 alone, and z2 reaches x only through z1.
         """
         if isinstance(y, int):
             y = self._y(model, y, len(z))
-        return self.models[model].model.decode(z.to(self.device), y=y).mean.float().cpu()
+        vae = self.models[model].model
+        z = z.to(self.device)
+        if z.shape[-1] < vae.latent_dim:   # z1 of [z1, z2]: z2 completes the code the decoder does not read
+            z = torch.cat([z, z.new_zeros(len(z), vae.latent_dim - z.shape[-1])], dim=-1)
+        return vae.decode(z, y=y).mean.float().cpu()
+
+    @torch.no_grad()
+    def sample(self, model: int, n: int, seed: int = 0, y: int | None = None) -> torch.Tensor:
+        """n codes drawn from the model's own prior p(z), decoded: the mean images (n, C, H, W) on the CPU.
+
+        The prior is the one the model was trained with (``models.priors``): N(0, I), the VampPrior,
+        the learned mixture, or z2 ~ N(0, I) then z1 ~ p(z1|z2).  An AE has none: N(0, I), which its
+        decoder never saw.  Seeded: the same seed draws the same codes.
+        """
+        run = self.models[model]
+        g = torch.Generator(device=self.device).manual_seed(seed)
+        if run.kind == "vae":
+            with run.model.fixed_prior():
+                z = run.model.prior.sample(n, g, self.device)
+        else:
+            z = torch.randn(n, run.model.latent_dim, generator=g, device=self.device)
+        return self.decode(model, z, y)
 
     @torch.no_grad()
     def encode(self, model: int, image: Image, y: int | None = None) -> dict:
@@ -254,6 +274,7 @@ class Explorer:
         conditional model encodes and decodes with the class y, q(z|x, y) and E[x|m, y]."""
         run = self.models[model]
         m, log_var = run.model.encode(self._input(model, image), self._y(model, y))
+        m, log_var = m[:, :run.latent], None if log_var is None else log_var[:, :run.latent]   # z1's (two layers)
         return {"m": m[0].cpu(), "log_var": None if log_var is None else log_var[0].cpu(),
                 "reconstruction": self.decode(model, m, y)}
 
@@ -301,7 +322,8 @@ class Explorer:
         used = "sample" if code == "sample" and run.kind == "vae" else "mean"
         for image, y_end in ((a, y_a), (b, y_b)):
             m, log_var = run.model.encode(self._input(model, image), self._y(model, y_end))
-            ends.append(run.model.q(m, log_var).rsample(generator=g)[0][0] if used == "sample" else m[0])
+            end = run.model.q(m, log_var).rsample(generator=g)[0][0] if used == "sample" else m[0]
+            ends.append(end[:run.latent])   # z1 of a two-layer model's [z1, z2]: the code the decoder reads
         codes = path(ends[0], ends[1], steps, method)
         if y is None and run.classes is not None and y_a is not None and y_b is not None:
             one_hot = torch.eye(run.classes, dtype=codes.dtype, device=codes.device)

@@ -74,6 +74,11 @@ export function decode(model, z, label = null) {
   return request("/api/decode", labelled({model, z}, label));
 }
 
+// n codes drawn on the server from the model's own prior (seeded), decoded with class label: a PNG strip.
+export function sample(model, n, seed, label = null) {
+  return request("/api/sample", labelled({model, n, seed}, label));
+}
+
 // A test image by index: its m, log_var, var, label, image and reconstruction (data URLs); a conditional
 // model encodes it with its own label (y in the answer).
 export function encode(model, index) {

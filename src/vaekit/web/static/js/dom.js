@@ -34,7 +34,7 @@ export function setDataImage(img, dataUrl, cellPx) {
 function modelHead(M) {
   const m = M.info;
   return `<div class="colhead"><span class="tag m${M.i}">model ${M.i}</span> <b>${esc(m.run)}</b>
-    <span class="kind ${esc(m.kind)}">${esc(m.kind.toUpperCase())}</span> <span class="muted">L = ${m.latent_dim}</span></div>`;
+    <span class="kind ${esc(m.kind)}">${esc(m.kind.toUpperCase())}</span> <span class="muted">L = ${m.latent_dim}${m.latent2 ? ` (z1, the code the decoder reads; z2: ${m.latent2})` : ""}</span></div>`;
 }
 
 export function col(container, M, html) {

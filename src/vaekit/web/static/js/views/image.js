@@ -114,10 +114,15 @@ function renderBars(M) {
   const dims = M.info.order.slice(0, MAX_SLIDERS);
   const rows = [{name: "m", values: r.m, signed: true, color: "#3b6fb6"}];
   if (M.isVae && r.var) {
-    const standard = M.info.prior !== "vamp";   // the VampPrior has no per-dimension variance 1 and no KL per dim
+    // N(0, I) over the code shown: a variance of 1 per dimension to compare exp(σ) with (not for the VampPrior,
+    // the learned mixture, or z1 of two stochastic layers, whose prior p(z1|z2) is no fixed Gaussian); a KL per
+    // dimension only where it has a closed form (a diagonal q too: the IAF's KL is one estimate)
+    const standard = M.info.prior === "standard" && (M.info.stochastic_layers || 1) === 1;
     rows.push(standard ? {name: "exp(σ)", values: r.var, color: "#e08a1e", ref: 1, refName: "prior 1"}
                        : {name: "exp(σ)", values: r.var, color: "#e08a1e"});
-    if (standard) rows.push({name: "KL (nats)", values: M.score && M.score.kl_per_dim, color: "#7a5ab8", empty: "computing…"});
+    if (standard && M.info.posterior === "diag") {
+      rows.push({name: "KL (nats)", values: M.score && M.score.kl_per_dim, color: "#7a5ab8", empty: "computing…"});
+    }
   }
   box.innerHTML = barChart(rows, dims);
   box.dataset.dims = String(dims.length);

@@ -1,9 +1,9 @@
-// Sampling from the prior (#sec-sample): 8 codes c = e ~ N(0, I), drawn here from a seed, decoded (with the
-// picker's class y for a conditional model).
+// Sampling from the prior (#sec-sample): 8 codes drawn by the server from the model's own prior p(z) (N(0, I),
+// the VampPrior, the learned mixture, or z2 then z1 for two stochastic layers; an AE: N(0, I)) from a seed,
+// decoded (with the picker's class y for a conditional model).
 
 import * as api from "../api.js";
 import {$, col, setBlobImage} from "../dom.js";
-import {normals} from "../random.js";
 import {state, STRIP} from "../state.js";
 import {clampInt} from "../util.js";
 
@@ -15,8 +15,7 @@ export function drawSamples() {
 
 // Run by the model's Latest control.
 export async function sample(M, seed) {
-  const codes = normals(seed, 8, M.L);
-  setBlobImage(M.el.samples, await api.decode(M.i, codes, M.label), STRIP, 8);
+  setBlobImage(M.el.samples, await api.sample(M.i, 8, seed, M.label), STRIP, 8);
 }
 
 export function showClass(M) {
@@ -28,8 +27,7 @@ export function build(M) {
   col($("#sample-cols"), M, `
     <span class="cells"><img id="samples-${i}" class="px strip" alt="" data-version="0"></span>
     ${M.conditional ? `<p class="note" id="samples-note-${i}"></p>` : ""}
-    ${M.isVae ? (M.info.prior === "vamp" ? `<p class="ae-note">This model's prior is the VampPrior (a mixture of its posteriors at learned pseudo-inputs): these are N(0, I) codes, not draws from its prior.</p>` : "")
-              : `<p class="ae-note">AE: the prior N(0, I) was not part of training.</p>`}`);
+    ${M.isVae ? "" : `<p class="ae-note">AE: the prior N(0, I) was not part of training.</p>`}`);
   M.el.samples = document.getElementById(`samples-${i}`);
   M.el.samplesNote = document.getElementById(`samples-note-${i}`);
   showClass(M);
