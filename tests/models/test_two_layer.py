@@ -128,7 +128,12 @@ def test_a_two_layer_run_trains_saves_samples_and_evaluates(tmp_path, objective,
     assert report["kl_per_dim"] == [] and report["kl"] > -0.1          # the KL, a one-sample estimate, as a whole
     assert report["latent_dim"] == 9 and 0 <= report["active_units"] <= 9   # z1 and z2
     assert math.isfinite(report["log_px_se"])
-    from vaekit.web.explorer import Explorer   # serve explores one code z: a one-line refusal
+    from vaekit.web.explorer import Explorer   # serve explores z1, the code the decoder reads
 
-    with pytest.raises(VaekitError, match="has two stochastic layers; vaekit serve explores one code z"):
-        Explorer([tmp_path / "run"])
+    explorer = Explorer([tmp_path / "run"])
+    try:
+        assert explorer.models[0].latent == loaded.config.latent
+        assert explorer.info()["models"][0]["latent2"] == 3
+        assert explorer.sample(0, 2, seed=0).shape[0] == 2
+    finally:
+        explorer.close()
