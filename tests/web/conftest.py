@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from browsers import browser_or_skip
+
 from .server import Server
 
 TRAIN = ["--data", "digits", "--epochs", "3", "--latent", "4", "--hidden", "64", "--log-px-every", "0", "--seed", "0"]
@@ -76,3 +78,10 @@ def parts(tmp_path_factory) -> dict[str, Path]:
 def server_parts(parts):
     with Server([parts["two-layer"], parts["mog"]]) as server:
         yield server.url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for one test module (test_browser*.py), or a skip saying why there is none."""
+    with browser_or_skip() as b:
+        yield b

@@ -20,19 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from browsers import browser_or_skip
 from vaekit.web.app import STATIC
 
 from .page import Page
 from .server import Server
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with browser_or_skip() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,11 @@ import json
 
 import pytest
 
-from browsers import browser_or_skip
 
 from .page import Page
 
 SHOWN = ("#decoded-0", "#samples-0", "#interp-strip-0", "#nb-query-0")   # decoded from codes, with the picker's y
 OTHER = ("#decoded-1", "#samples-1", "#interp-strip-1", "#nb-query-1")   # the unconditional model's
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with browser_or_skip() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,15 @@ import json
 
 import pytest
 
-from browsers import browser_or_skip
 
 from .page import Page
 
 
 @pytest.fixture(scope="module")
-def page(browser_parts, server_parts):
-    page = Page(browser_parts, server_parts)
+def page(browser, server_parts):
+    page = Page(browser, server_parts)
     yield page
     page.close()
-
-
-@pytest.fixture(scope="module")
-def browser_parts():
-    with browser_or_skip() as b:
-        yield b
 
 
 def test_a_two_layer_model_and_a_mixture_prior_are_explored(page):
