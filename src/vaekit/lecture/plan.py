@@ -194,6 +194,41 @@ class Plan:
                 "seeds": self.n_seeds, "device": self.device, "lang": self.lang}
 
 
+# What the start order of the runs (``longest_first``) assumes of each dataset: (training examples, values per
+# example).  Only the order depends on it; data not listed here (a path) count as MNIST's size.
+TRAIN_SHAPES = {"digits": (1257, 64), "mnist": (50000, 784), "fashion-mnist": (50000, 784), "frey": (1572, 560),
+                "moons": (6000, 784), "moons-pair": (3000, 784), "linear-gaussian": (5000, 16), "spiral": (10000, 2),
+                **{f"spiral-d{d}": (10000, d) for d in SWEEP_DIMS[1:]}}
+STEP_WORK = 2e7        # one optimiser step's fixed cost (Python, kernel launches), in multiply-adds: about 1 ms of a core
+UNIT_WORK = 100        # one activation's element-wise work (bias, nonlinearity, sampling, log-densities), the same
+COMPONENT_WORK = 3000  # one point against one mixture component in an EM iteration (full covariance; diagonal: a third)
+
+
+def work(cfg: TrainConfig | GMMFitConfig) -> float:
+    """A rough count of the multiply-adds a run's training takes, to start the longest runs first.
+
+    A VAE or AE: epochs × (examples × 3 (forward and backward) × (weights + UNIT_WORK × activations), the
+    decoder's counted k times, + steps × STEP_WORK).  A mixture: EM iterations × points × components ×
+    COMPONENT_WORK (small models spend their time on overheads, not on their few weights: these constants
+    order the lecture's runs as their measured times do).  A rough count is enough: it only orders the runs
+    (a wrong guess costs a core some idle time at the end)."""
+    n, dim = TRAIN_SHAPES.get(cfg.data, TRAIN_SHAPES["mnist"])
+    if isinstance(cfg, GMMFitConfig):
+        return cfg.max_iter * n * cfg.components * COMPONENT_WORK / (1 if cfg.covariance == "full" else 3)
+    k = cfg.k if cfg.objective == "iwae" else 1
+    encoder, decoder = [dim, *cfg.hidden, 2 * cfg.latent], [cfg.latent, *reversed(cfg.hidden), 2 * dim]
+    per_example = sum(a * b + UNIT_WORK * b for widths, times in ((encoder, 1), (decoder, k))
+                      for a, b in zip(widths, widths[1:]) for _ in range(times))
+    steps = -(-n // cfg.batch_size)
+    return cfg.epochs * (3 * n * per_example + steps * STEP_WORK)
+
+
+def longest_first(runs: dict[str, TrainConfig | GMMFitConfig]) -> dict[str, TrainConfig | GMMFitConfig]:
+    """``runs`` in the order to start them side by side: most ``work`` first, so that the last runs to
+    finish are short ones and no core waits long for the others (ties keep the plan's order)."""
+    return dict(sorted(runs.items(), key=lambda item: -work(item[1])))
+
+
 def seeded(name: str, i: int) -> str:
     """The name of run ``name`` trained with the i-th seed (0: the first, ``name`` itself)."""
     return name if i == 0 else f"{name}-s{i}"

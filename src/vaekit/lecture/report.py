@@ -32,7 +32,7 @@ from ..jsonio import dumps
 from ..rundir import check_path
 from ..rundir.lock import RunLock
 from ..threads import cpu_threads
-from .plan import Plan
+from .plan import Plan, longest_first
 
 FORMAT = "vaekit-lecture/1"
 MARKER = ".vaekit-lecture"
@@ -112,7 +112,7 @@ def build(plan: Plan, out, listener=None, command: list[str] | None = None,
         ctx = Context(path, plan, cache, device)
         if tuple(sections) == SECTIONS:   # every run of the plan, side by side, before the sections measure
             started = time.perf_counter()
-            trained = cache.train_all(plan.runs(), workers=workers)
+            trained = cache.train_all(longest_first(plan.runs()), workers=workers)
             _tell(listener, "runs_trained", trained, time.perf_counter() - started, workers)
         done = []
         # the sections' texts and figures in the page's language (the runs are the same in every language),
