@@ -30,6 +30,7 @@ from torch.distributions import Bernoulli, Distribution, Independent, LowRankMul
 
 from ..errors import VaekitError
 from ..validate import integer, positive_int
+from .classes import check_classes, one_hot
 from .config import ModelConfig
 from .gaussian import log_normal, log_standard_normal   # noqa: F401  (re-exported: older imports)
 from .inputs import check_input
@@ -160,38 +161,13 @@ class VAE(nn.Module):
         return self.config.condition != "none"
 
     def one_hot(self, y, n: int, like: torch.Tensor) -> torch.Tensor | None:
-        """y for the networks: None for an unconditional model; else (n, C) in ``like``'s dtype and device.
-
-        y: the classes, an int or an int tensor (n,) (not range-checked here: ``check_classes``;
-        a class outside 0..C-1 joins as a zero row), or already (n, C) floats (a one-hot, or a mix
-        of them).  A conditional model without y, or a y for an unconditional one, is a VaekitError.
-        """
-        if not self.conditional:
-            if y is not None:
-                raise VaekitError("this model is not conditional (condition 'none'): it takes no class y")
-            return None
-        classes = self.config.classes
-        if y is None:
-            raise VaekitError(f"this model is conditional on the class (condition 'label'): give y, each "
-                              f"example's class, 0 to {classes - 1}")
-        y = torch.as_tensor(y, device=like.device)
-        if y.is_floating_point() and y.dim() == 2 and y.shape[1] == classes:
-            return y.to(like.dtype).expand(n, classes) if len(y) == 1 else y.to(like.dtype)
-        if y.dim() == 0:
-            y = y.expand(n)
-        if y.shape != (n,) or y.is_floating_point():
-            raise VaekitError(f"y must be {n} integer classes, 0 to {classes - 1}; got a {y.dtype} tensor of shape "
-                              f"{tuple(y.shape)}")
-        return (y.unsqueeze(-1) == torch.arange(classes, device=like.device)).to(like.dtype)
+        """y for the networks: None for an unconditional model; else (n, C) in ``like``'s dtype and
+        device (``classes.one_hot``: y an int, (n,) ints, or (n, C) floats)."""
+        return one_hot(y, self.config.classes if self.conditional else None, n, like)
 
     def check_classes(self, y) -> None:
         """A one-line VaekitError unless every class in y is one of the model's, 0 to C-1 (a host sync)."""
-        y = torch.as_tensor(y)
-        if y.is_floating_point() or y.numel() == 0:
-            return
-        if y.min() < 0 or y.max() >= self.config.classes:
-            bad = y[(y < 0) | (y >= self.config.classes)].flatten()[0].item()
-            raise VaekitError(f"class {bad} is outside this model's labels, 0 to {self.config.classes - 1}")
+        check_classes(y, self.config.classes)
 
     @property
     def has_exact_log_prob(self) -> bool:

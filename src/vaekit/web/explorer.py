@@ -21,8 +21,6 @@ every random draw has its own seeded generator.
 from __future__ import annotations
 
 import math
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -34,18 +32,15 @@ from ..data.registry import POINT_DATASETS
 from ..data.transforms import SPLIT_SEEDS, fixed_model_input
 from ..errors import VaekitError
 from ..eval.likelihood import log_px
-from ..eval.nearest import NearestIndex, as_unit_float
 from ..objectives.elbo import elbo
 from ..rundir import current, load_model, read_config
+from .copies import CopyCheck
 
 MAX_CODES = 256                 # codes per decode request
 MAX_ABS_CODE = 10_000           # |z| of every entry of a requested code (a prior draw stays within ±6)
 MAX_STEPS = 64                  # interpolation steps
 MAX_K = 5000                    # importance samples per score request
 DEFAULT_K = 100
-REFERENCE_IMAGES = 500          # test images whose nearest-training distance makes the reference distribution
-REFERENCE_CHUNK = 50            # of them searched at once while the index is built
-HISTOGRAM_BINS = 30
 ENCODE_BATCH = 1000
 
 
@@ -135,30 +130,11 @@ class Explorer:
                 m = torch.cat([model.encode(x[i:i + ENCODE_BATCH], None if y is None else y[i:i + ENCODE_BATCH])[0]
                                for i in range(0, len(x), ENCODE_BATCH)])[:, :model.config.latent]
             self.models.append(Loaded(run_dir.resolve().name, config["kind"], model, classes, m.float().cpu(), x))
-        self._index: NearestIndex | None = None
-        self._reference: torch.Tensor | None = None
-        self._ready = threading.Event()
-        self._closing = threading.Event()
-        self._failed: Exception | None = None
-        self._queue: list[dict] = []                  # neighbour queries waiting for a search (``_search``)
-        self._queue_lock = threading.Lock()
-        self._searcher = ThreadPoolExecutor(1, thread_name_prefix="vaekit-nearest-search")
-        # The training set's search index and the reference distances take a few seconds on
-        # MNIST: built in the background, so the server answers at once.  Not a daemon thread:
-        # torch aborts the process ("terminate called without an active exception") if the
-        # interpreter exits while one is still computing; ``close`` stops it instead.
-        self._builder = threading.Thread(target=self._build_index, name="vaekit-nearest-index")
-        self._builder.start()
+        self.copies = CopyCheck(self.train, self.test, self.device)   # its index builds in the background
 
     def close(self, timeout_s: float = 10.0) -> None:
-        """Stop building the nearest-image index (if it still is) and wait for that thread to end.
-
-        Without it the process could not exit before the index is whole (seconds on MNIST,
-        more on a busy machine).  Requests for neighbours after this are refused.
-        """
-        self._closing.set()
-        self._builder.join(timeout_s)
-        self._searcher.shutdown(wait=False, cancel_futures=True)
+        """Stop building the nearest-image index, if it still is (``CopyCheck.close``)."""
+        self.copies.close(timeout_s)
 
     # ---- what the page draws ---------------------------------------------------------------
 
@@ -333,74 +309,10 @@ class Explorer:
 
     # ---- is it a copy? -----------------------------------------------------------------------
 
-    def _build_index(self) -> None:
-        try:
-            index = NearestIndex(self.train.images, device=self.device)
-            g = torch.Generator().manual_seed(0)
-            n = min(REFERENCE_IMAGES, len(self.test))
-            chosen = torch.randperm(len(self.test), generator=g)[:n]
-            reference = []
-            for start in range(0, n, REFERENCE_CHUNK):   # in pieces, so that ``close`` stops it soon
-                if self._closing.is_set():
-                    raise VaekitError("the server is stopping")
-                reference.append(index.search(self.test.images[chosen[start:start + REFERENCE_CHUNK]])[0].cpu())
-            self._reference = torch.cat(reference)
-            self._index = index
-        except Exception as e:   # reported to the request that needs it
-            self._failed = e
-        finally:
-            self._ready.set()
-
-    def _search(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``NearestIndex.search`` of one image, made together with the searches other threads wait for.
-
-        A search reads the whole index (MNIST: 157 MB) for little arithmetic, so one pass for
-        every query waiting costs about what a pass for one does.  The passes are made by one
-        thread of their own, each for all queries queued by then: one thread also means one
-        malloc arena for their blocks of distances, whose sizes vary with the number of queries
-        (spread over the request threads' arenas, each kept its freed blocks, and the server's
-        memory grew under load: ``docs/performance.md``, "One thread for the neighbour searches").
-        """
-        item = {"query": as_unit_float(images.to(self.device))}
-        with self._queue_lock:
-            self._queue.append(item)
-        self._searcher.submit(self._search_queued).result()   # ours, or an earlier pass, answered it
-        if "failed" in item:
-            raise item["failed"]
-        return item["answer"]
-
-    def _search_queued(self) -> None:
-        with self._queue_lock:
-            batch, self._queue = self._queue, []
-        if not batch:   # an earlier pass answered them all
-            return
-        try:
-            distance, index = self._index.search(torch.cat([it["query"] for it in batch]))
-        except Exception as e:   # each waiting request reports it
-            for it in batch:
-                it["failed"] = e
-            return
-        for row, it in enumerate(batch):
-            it["answer"] = distance[row:row + 1], index[row:row + 1]
-
     def neighbors(self, images: torch.Tensor) -> dict:
-        """The nearest training image of one image (1, C, H, W) uint8 or float in [0, 1], and where its
-        distance falls among real test images' nearest-training distances (RMS pixel distance)."""
-        self._ready.wait()
-        if self._failed is not None:
-            raise VaekitError(f"the nearest-image index could not be built: {self._failed}")
-        distance, index = self._search(images)
-        d, j = distance.item(), int(index.item())
-        ref = self._reference.double()
-        top = max(ref.max().item(), d) * 1.05 or 1.0
-        counts = torch.histc(ref, bins=HISTOGRAM_BINS, min=0.0, max=top)
-        labels = self.train.labels
-        return {"distance": d, "index": j, "label": None if labels is None else int(labels[j]),
-                "nearest": self.train.images[j:j + 1],
-                "reference": {"n": len(ref), "edges": [round(top * i / HISTOGRAM_BINS, 6) for i in range(HISTOGRAM_BINS + 1)],
-                              "counts": [int(c) for c in counts.tolist()], "median": ref.median().item(),
-                              "fraction_closer": (ref <= d).double().mean().item()},
-                "units": "RMS pixel distance (pixels in [0, 1])"}
+        """The nearest training image of one image, and where its distance falls among real test
+        images' (``copies.CopyCheck.neighbors``)."""
+        return self.copies.neighbors(images)
 
 
 def path(a: torch.Tensor, b: torch.Tensor, steps: int, method: str = "linear") -> torch.Tensor:

@@ -2,13 +2,13 @@
 
 Part 1 is 2-D data whose density is known (``data.spiral``): the true density, Gaussian
 mixtures of several sizes and a VAE with a 1-D latent are drawn as heat maps on one grid and
-scored on the same held-out points, with the true density's own score as the ceiling.  Part 2
-is the same comparison on the image data, with ``vaekit eval``'s numbers (``rundir.evaluate``).
+scored on the same held-out points, with the true density's own score as the ceiling; then the
+same manifold in D dimensions (``mixture_sweep``).  Part 2 is the same comparison on the image
+data, with ``vaekit eval``'s numbers (``mixture_images``).
 """
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 
@@ -18,6 +18,7 @@ from ...data import spiral
 from ...i18n import N_, _, ngettext, sentences
 from ..context import number, seeded_number, table
 from ..plan import IMAGE_COMPONENTS, QUICK_SPIRAL, SPIRAL_COMPONENTS, SPIRAL_RECIPES
+from . import mixture_images as images
 from . import mixture_sweep as sweep
 
 NUMBER = 3
@@ -31,8 +32,6 @@ SPIRAL_K = 64           # importance samples per point of the comparison with va
 GRID = 80               # heat-map cells per side over the unit square
 DRAWS = 100_000         # draws from the VAE's P(x) for its histogram
 CURVE_POINTS = 200      # prior quantiles of the VAE's 1-D code at which its decoded mean is drawn and measured
-IMAGE_K = 500           # importance samples per image for the Gaussian VAE on the 8×8 digits
-IMAGE_K_LARGE = 100     # ... on MNIST-sized data (10,000 test images of 784 pixels)
 NOISE = 2.0             # "beyond noise": more than this many standard errors (of a paired difference)
 TARGET = 0.05           # "reaches the ceiling": within this many nats per point of the true density's score
 PLAIN, ANNEALED = SPIRAL_RECIPES["plain"], SPIRAL_RECIPES["annealed"]
@@ -95,7 +94,7 @@ def method() -> str:
           "Gaussian decoder, both densities of the same dequantised pixels y = (pixel + u)/256, in nats per image "
           "and in bits/dim (8-bit convention). The VAE's log P(x) uses k = {k} importance samples on the 8×8 "
           "digits (k = {k_large} on MNIST-sized data, to keep the time bounded), all test images.").format(
-            components=", ".join(map(str, IMAGE_COMPONENTS)), k=IMAGE_K, k_large=IMAGE_K_LARGE)])
+            components=", ".join(map(str, IMAGE_COMPONENTS)), k=images.IMAGE_K, k_large=images.IMAGE_K_LARGE)])
 
 
 def run(ctx):
@@ -300,48 +299,10 @@ def run(ctx):
              [plain_label, plain_ll, plain_se, plain_gap, plain_gap_se]])
 
     sweep.run_part(ctx, section)
-    _images(ctx, section)
+    images.run_part(ctx, section)
     ctx.explore(section, _("the image VAE with a Gaussian decoder"), "image-gauss-vae")
     section.conclusion = conclusion(section.numbers)
     return section
-
-
-def _images(ctx, section) -> None:
-    """Part 2: ``vaekit eval`` on the test split for each image mixture and the Gaussian VAE."""
-    from ...rundir.evaluate import evaluate_run
-
-    k = IMAGE_K_LARGE if ctx.plan.large_images else IMAGE_K
-    rows = []
-    report = None
-    nats = _("nats per image")
-    for m in IMAGE_COMPONENTS:
-        name = f"image-gmm-{m}"
-        report = ctx.remember("image-eval", [(name, 0)], lambda name=name: evaluate_run(
-            ctx.train(name).path, split="test", device=str(ctx.device), seed=ctx.plan.seed))
-        number(section, f"image_gmm{m}_ll", report["log_px"], nats,
-               _("image GMM, M = {m}: test mean log P(x) (exact)").format(m=m))
-        number(section, f"image_gmm{m}_bpd", report["bits_per_dim"], "bits/dim",
-               _("image GMM, M = {m}: bits/dim").format(m=m))
-        rows.append([_("GMM, M = {m} (diagonal)").format(m=m), report["log_px"], report["log_px_se"],
-                     report["bits_per_dim"]])
-    run = ctx.train("image-gauss-vae")
-    vae = ctx.remember("image-eval", [("image-gauss-vae", 0)], lambda: evaluate_run(
-        run.path, split="test", k=k, device=str(ctx.device), seed=ctx.plan.seed), k=k)
-    dims = math.prod(run.model.config.image_shape)
-    number(section, "image_latent", run.model.latent_dim, _("dimensions"), _("latent dimensions of the image VAE"))
-    number(section, "image_k", k, _("samples"), _("importance samples per image for the image VAE's log P(x)"))
-    number(section, "image_n", vae["n"], _("images"), _("test images scored"))
-    number(section, "image_dims", dims, _("pixels"), _("dimensions D of an image"))
-    number(section, "image_vae_ll", vae["log_px"], nats, _("Gaussian VAE: test mean log P(x), IS k = {k}").format(k=k))
-    number(section, "image_vae_se", vae["log_px_se"], nats, _("Gaussian VAE: standard error of that mean"))
-    number(section, "image_vae_bpd", vae["bits_per_dim"], "bits/dim", _("Gaussian VAE: bits/dim"))
-    number(section, "image_vae_elbo", vae["elbo"], nats, _("Gaussian VAE: test mean ELBO L_b"))
-    rows.append([_("VAE, Gaussian decoder (IS k = {k})").format(k=k), vae["log_px"], vae["log_px_se"],
-                 vae["bits_per_dim"]])
-    table(section, _("Test log-likelihood on the image data ({data}, {n:,} test images, D = {dims}), "
-                     "from vaekit eval: densities of the dequantised pixels; "
-                     "bits/dim = −(log P(x) − D ln 256)/(D ln 2)").format(data=ctx.plan.data, n=vae["n"], dims=dims),
-          [_("model"), _("log P(x), nats per image"), _("± s.e."), "bits/dim"], rows)
 
 
 def _per_seed(numbers: dict, key: str) -> list[float]:
