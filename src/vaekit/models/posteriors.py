@@ -134,6 +134,7 @@ class AutoregressiveStep(nn.Module):
             nn.init.zeros_(layer.bias)
 
     def forward(self, z: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """z (..., B, L) and h (B, C) or (..., B, C): h's product is made once per example, not per sample."""
         a = F.relu(self.inputs(z) + self.context(h))
         raw = self.scale(a)
         z = self.shift(a) + 2 * torch.sigmoid(raw) * z
@@ -150,7 +151,7 @@ class _IAFPosterior:
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """z_K and log q(z_K|x) = log N(z_0; m, exp(σ)) − Σ_t log |det ∂z_t/∂z_{t−1}|: (B, L), (B,); or S first."""
         z, log_q = reparameterize_with_log_q(self.m, self.log_var, generator, samples)
-        h = torch.cat([self.m, self.log_var], -1).expand(*z.shape[:-1], 2 * self.m.shape[-1])
+        h = torch.cat([self.m, self.log_var], -1)   # (B, 2L): one per example, broadcast over the S samples
         for step in self.steps:
             z, log_det = step(z, h)
             log_q = log_q - log_det
