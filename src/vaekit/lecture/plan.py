@@ -199,7 +199,7 @@ class Plan:
 TRAIN_SHAPES = {"digits": (1257, 64), "mnist": (50000, 784), "fashion-mnist": (50000, 784), "frey": (1572, 560),
                 "moons": (6000, 784), "moons-pair": (3000, 784), "linear-gaussian": (5000, 16), "spiral": (10000, 2),
                 **{f"spiral-d{d}": (10000, d) for d in SWEEP_DIMS[1:]}}
-STEP_WORK = 2e7        # one optimiser step's fixed cost (Python, kernel launches), in multiply-adds: about 1 ms of a core
+STEP_WORK = 2e7        # one optimiser step's fixed cost (Python, kernel launches) in multiply-adds: ~1 ms of a core
 UNIT_WORK = 100        # one activation's element-wise work (bias, nonlinearity, sampling, log-densities), the same
 COMPONENT_WORK = 3000  # one point against one mixture component in an EM iteration (full covariance; diagonal: a third)
 

@@ -98,14 +98,27 @@ def method() -> str:
 
 
 def run(ctx):
+    section = ctx.start(sys.modules[__name__])
+    spiral_run = _measure_spiral(ctx)
+    _spiral_numbers(section, spiral_run)
+    _spiral_figures(ctx, section, spiral_run)
+    sweep.run_part(ctx, section)
+    images.run_part(ctx, section)
+    ctx.explore(section, _("the image VAE with a Gaussian decoder"), "image-gauss-vae")
+    section.conclusion = conclusion(section.numbers)
+    return section
+
+
+def _measure_spiral(ctx) -> dict:
+    """Part 1's measurements on the 2-D spiral, every one remembered in the report folder (``ctx.remember``):
+    the true density's, the mixtures' and the two VAEs' test scores (per seed for the VAEs), the mixtures'
+    validation scores, the heat maps and the VAEs' decoded mean curves."""
     from ...data import load
     from ...eval.likelihood import log_px
     from ...objectives.quadrature import log_px_quadrature
-    from ...eval.grid import (gaussian_draws, grid_mass, histogram_density, mean_and_se, mean_curve, nearest_distance,
-                              on_grid, paired_gap, square_grid)
-    from ...viz.density import Line, density_maps_png, loglik_vs_components_png
+    from ...eval.grid import (gaussian_draws, histogram_density, mean_curve, nearest_distance, on_grid, paired_gap,
+                              square_grid)
 
-    section = ctx.start(sys.modules[__name__])
     dev = ctx.device
     gmms = {m: ctx.train(f"spiral-gmm-{m}").model for m in SPIRAL_COMPONENTS}
 
@@ -152,7 +165,6 @@ def run(ctx):
         scores = {m: lp[:len(test)] for m, lp in both.items()}
         val_scores = {m: lp[len(test):].mean().item() for m, lp in both.items()}
         best = max(val_scores, key=val_scores.get)
-        vae_lp = per_seed["spiral-vae"][0]["lp"]
 
         def maps():
             """The VAE's checks (twice the nodes; importance sampled), and the six heat maps: density per unit
@@ -169,14 +181,25 @@ def run(ctx):
 
         drawn = ctx.remember("spiral-maps", [("spiral-vae", 0), ("spiral-vae-plain", 0), (f"spiral-gmm-{best}", 0)],
                              maps, grid=GRID, draws=DRAWS, nodes=NODES, check=NODES_CHECK, k=SPIRAL_K)
-        vae_lp_check, true_map, gmm_map = drawn["check"], drawn["true"], drawn["gmm"]
 
         # Whether the VAE's Gaussians run along the spiral: its decoded means μ(z) along the 1-D code, and
         # the distance from each point of the spiral (uniform in t, as the data) to the nearest of them.
         vae_curve = per_seed["spiral-vae"][0]["curve"].cpu()
         plain_curve = per_seed["spiral-vae-plain"][0]["curve"].cpu()
 
-    n = len(test)
+    return {"test_n": len(test), "true_lp": true_lp, "grid": grid, "scores": scores, "val_scores": val_scores,
+            "best": best, "per_seed": per_seed, "drawn": drawn, "vae_curve": vae_curve, "plain_curve": plain_curve}
+
+
+def _spiral_numbers(section, r: dict) -> None:
+    """Part 1's numbers: the scores, their standard errors and paired gaps, the masses on the grid, the curves'
+    distances to the spiral."""
+    from ...eval.grid import grid_mass, mean_and_se, paired_gap
+
+    n, true_lp, scores, val_scores, best = r["test_n"], r["true_lp"], r["scores"], r["val_scores"], r["best"]
+    per_seed, drawn, grid = r["per_seed"], r["drawn"], r["grid"]
+    vae_lp, vae_lp_check = per_seed["spiral-vae"][0]["lp"], drawn["check"]
+    true_map, gmm_map = drawn["true"], drawn["gmm"]
     true_ll, true_se = mean_and_se(true_lp)
     nats, samples = _("nats per example"), _("samples")
     number(section, "test_n", n, _("points"), _("held-out (test) points scored"))
@@ -237,6 +260,18 @@ def run(ctx):
     seeded_number(section, "vae_plain_coverage", [r["coverage"] for r in lesson], _("unit-square lengths"),
                   _("VAE, the plain ELBO: the same distance"))
 
+
+
+def _spiral_figures(ctx, section, r: dict) -> None:
+    """Part 1's figures (the heat maps; the held-out log-likelihood against the mixtures' sizes) and its table."""
+    from ...eval.grid import mean_and_se
+    from ...viz.density import Line, density_maps_png, loglik_vs_components_png
+
+    n, best, per_seed, drawn, grid = r["test_n"], r["best"], r["per_seed"], r["drawn"], r["grid"]
+    true_map, gmm_map, vae_curve, plain_curve = drawn["true"], drawn["gmm"], r["vae_curve"], r["plain_curve"]
+    true_ll, true_se = mean_and_se(r["true_lp"])
+    vae_ll, vae_se = mean_and_se(per_seed["spiral-vae"][0]["lp"])
+    vae_gap, vae_gap_se = per_seed["spiral-vae"][0]["gap"]
     vmax = true_map.exp().max().item()
     curve = spiral.curve(torch.linspace(0, 1, 400, dtype=torch.float64))
     decoded_mean = _("decoded mean μ(z)")
@@ -298,11 +333,6 @@ def run(ctx):
           + [[vae_label, vae_ll, vae_se, vae_gap, vae_gap_se],
              [plain_label, plain_ll, plain_se, plain_gap, plain_gap_se]])
 
-    sweep.run_part(ctx, section)
-    images.run_part(ctx, section)
-    ctx.explore(section, _("the image VAE with a Gaussian decoder"), "image-gauss-vae")
-    section.conclusion = conclusion(section.numbers)
-    return section
 
 
 def _per_seed(numbers: dict, key: str) -> list[float]:
