@@ -194,11 +194,10 @@ class Plan:
                 "seeds": self.n_seeds, "device": self.device, "lang": self.lang}
 
 
-# What the start order of the runs (``longest_first``) assumes of each dataset: (training examples, values per
-# example).  Only the order depends on it; data not listed here (a path) count as MNIST's size.
-TRAIN_SHAPES = {"digits": (1257, 64), "mnist": (50000, 784), "fashion-mnist": (50000, 784), "frey": (1572, 560),
-                "moons": (6000, 784), "moons-pair": (3000, 784), "linear-gaussian": (5000, 16), "spiral": (10000, 2),
-                **{f"spiral-d{d}": (10000, d) for d in SWEEP_DIMS[1:]}}
+# What the start order of the runs (``longest_first``) assumes of the datasets read from files: (training
+# examples, values per example).  Only the order depends on it; data not listed (a path) count as MNIST's size.
+# The generated datasets' sizes are their own modules' (``train_shape``).
+FILE_TRAIN_SHAPES = {"digits": (1257, 64), "mnist": (50000, 784), "fashion-mnist": (50000, 784), "frey": (1572, 560)}
 STEP_WORK = 2e7        # one optimiser step's fixed cost (Python, kernel launches) in multiply-adds: ~1 ms of a core
 UNIT_WORK = 100        # one activation's element-wise work (bias, nonlinearity, sampling, log-densities), the same
 COMPONENT_WORK = 3000  # one point against one mixture component in an EM iteration (full covariance; diagonal: a third)
@@ -212,7 +211,7 @@ def work(cfg: TrainConfig | GMMFitConfig) -> float:
     COMPONENT_WORK (small models spend their time on overheads, not on their few weights: these constants
     order the lecture's runs as their measured times do).  A rough count is enough: it only orders the runs
     (a wrong guess costs a core some idle time at the end)."""
-    n, dim = TRAIN_SHAPES.get(cfg.data, TRAIN_SHAPES["mnist"])
+    n, dim = train_shape(cfg.data)
     if isinstance(cfg, GMMFitConfig):
         return cfg.max_iter * n * cfg.components * COMPONENT_WORK / (1 if cfg.covariance == "full" else 3)
     k = cfg.k if cfg.objective == "iwae" else 1
@@ -221,6 +220,22 @@ def work(cfg: TrainConfig | GMMFitConfig) -> float:
                       for a, b in zip(widths, widths[1:]) for _ in range(times))
     steps = -(-n // cfg.batch_size)
     return cfg.epochs * (3 * n * per_example + steps * STEP_WORK)
+
+
+def train_shape(data: str) -> tuple[int, int]:
+    """(training examples, values per example) of ``data``, as ``work`` counts them: the generated datasets'
+    from their own modules (imported here, not at start-up: they import torch), the others' from
+    FILE_TRAIN_SHAPES."""
+    from ..data import linear_gaussian, moons, spiral
+
+    if data == "spiral" or data.startswith("spiral-d"):
+        return spiral.SPLIT_SIZES["train"], 2 if data == "spiral" else int(data.removeprefix("spiral-d"))
+    if data in ("moons", "moons-pair"):
+        sizes = moons.SPLIT_SIZES if data == "moons" else moons.PAIR_SPLIT_SIZES
+        return sizes["train"], 28 * 28          # the moons are drawn at 28×28 unless image_size says otherwise
+    if data == "linear-gaussian":
+        return linear_gaussian.SPLIT_SIZES["train"], linear_gaussian.DIM
+    return FILE_TRAIN_SHAPES.get(data, FILE_TRAIN_SHAPES["mnist"])
 
 
 def longest_first(runs: dict[str, TrainConfig | GMMFitConfig]) -> dict[str, TrainConfig | GMMFitConfig]:
