@@ -261,7 +261,6 @@ def _spiral_numbers(section, r: dict) -> None:
                   _("VAE, the plain ELBO: the same distance"))
 
 
-
 def _spiral_figures(ctx, section, r: dict) -> None:
     """Part 1's figures (the heat maps; the held-out log-likelihood against the mixtures' sizes) and its table."""
     from ...eval.grid import mean_and_se
@@ -332,7 +331,6 @@ def _spiral_figures(ctx, section, r: dict) -> None:
               section.number_of(f"gmm{m}_gap"), section.number_of(f"gmm{m}_gap_se")] for m in SPIRAL_COMPONENTS]
           + [[vae_label, vae_ll, vae_se, vae_gap, vae_gap_se],
              [plain_label, plain_ll, plain_se, plain_gap, plain_gap_se]])
-
 
 
 def _per_seed(numbers: dict, key: str) -> list[float]:
@@ -506,26 +504,5 @@ def conclusion(numbers: dict) -> str:
                      "its log-likelihood.").format(mass=mass))
 
     out.extend(sweep.conclusion(numbers))
-    if "image_vae_ll" in v:
-        ims = sorted(int(g.group(1)) for g in (re.fullmatch(r"image_gmm(\d+)_ll", key) for key in v) if g)
-        ivae, ibpd = v["image_vae_ll"], v["image_vae_bpd"]
-        best_m = max(ims, key=lambda m: v[f"image_gmm{m}_ll"])
-        gll, gbpd = v[f"image_gmm{best_m}_ll"], v[f"image_gmm{best_m}_bpd"]
-        if ivae > gll:
-            verdict = _("the VAE is better by {by:.2f} nats per image ({bpd:.3f} bits/dim), with a "
-                        "code of {latent} dimensions in place of {m} components.").format(
-                by=ivae - gll, bpd=gbpd - ibpd, latent=v["image_latent"], m=best_m)
-        else:
-            verdict = _("unexpectedly, the mixture is better by {by:.2f} nats per image "
-                        "({bpd:.3f} bits/dim); this VAE, whose log P(x) is an importance-sampled lower-bound "
-                        "estimate, does not beat a mixture of this size here.").format(by=gll - ivae, bpd=ibpd - gbpd)
-        out.append(_("On the image data (D = {dims}), the Gaussian VAE scores {vae:.2f} nats per image "
-                     "({vae_bpd:.3f} bits/dim, k = {k}) and the best diagonal mixture, M = {m}, {gmm:.2f} "
-                     "({gmm_bpd:.3f} bits/dim): {verdict}").format(
-            dims=v["image_dims"], vae=ivae, vae_bpd=ibpd, k=v["image_k"], m=best_m, gmm=gll, gmm_bpd=gbpd,
-            verdict=verdict))
-        if best_m != ims[-1]:
-            out.append(_("More components do not help: M = {m} scores {ll:.2f} on the "
-                         "test images, the mixture overfitting its training images.").format(
-                m=ims[-1], ll=v[f"image_gmm{ims[-1]}_ll"]))
+    out.extend(images.conclusion(numbers))
     return sentences(out)

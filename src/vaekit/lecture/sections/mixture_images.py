@@ -4,12 +4,13 @@ Diagonal Gaussian mixtures of IMAGE_COMPONENTS sizes (runs ``image-gmm-<M>``) an
 with a Gaussian decoder (``image-gauss-vae``), each scored on the test split by ``vaekit eval``'s
 own code (``rundir.evaluate``): exact for the mixtures, importance sampled for the VAE.  Densities
 of the dequantised pixels, in nats per image and bits/dim.  ``run_part`` adds the numbers and the
-table to section 3.
+table to section 3; ``conclusion`` its sentences.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 from ...i18n import _
 from ..context import number, table
@@ -55,3 +56,33 @@ def run_part(ctx, section) -> None:
                      "from vaekit eval: densities of the dequantised pixels; "
                      "bits/dim = −(log P(x) − D ln 256)/(D ln 2)").format(data=ctx.plan.data, n=vae["n"], dims=dims),
           [_("model"), _("log P(x), nats per image"), _("± s.e."), "bits/dim"], rows)
+
+
+def conclusion(numbers: dict) -> list[str]:
+    """Sentences on the image data (none if it was not measured), from ``Section.numbers``."""
+    v = {key: entry["value"] for key, entry in numbers.items()}
+    if "image_vae_ll" not in v:
+        return []
+    out = []
+    ims = sorted(int(g.group(1)) for g in (re.fullmatch(r"image_gmm(\d+)_ll", key) for key in v) if g)
+    ivae, ibpd = v["image_vae_ll"], v["image_vae_bpd"]
+    best_m = max(ims, key=lambda m: v[f"image_gmm{m}_ll"])
+    gll, gbpd = v[f"image_gmm{best_m}_ll"], v[f"image_gmm{best_m}_bpd"]
+    if ivae > gll:
+        verdict = _("the VAE is better by {by:.2f} nats per image ({bpd:.3f} bits/dim), with a "
+                    "code of {latent} dimensions in place of {m} components.").format(
+            by=ivae - gll, bpd=gbpd - ibpd, latent=v["image_latent"], m=best_m)
+    else:
+        verdict = _("unexpectedly, the mixture is better by {by:.2f} nats per image "
+                    "({bpd:.3f} bits/dim); this VAE, whose log P(x) is an importance-sampled lower-bound "
+                    "estimate, does not beat a mixture of this size here.").format(by=gll - ivae, bpd=ibpd - gbpd)
+    out.append(_("On the image data (D = {dims}), the Gaussian VAE scores {vae:.2f} nats per image "
+                 "({vae_bpd:.3f} bits/dim, k = {k}) and the best diagonal mixture, M = {m}, {gmm:.2f} "
+                 "({gmm_bpd:.3f} bits/dim): {verdict}").format(
+        dims=v["image_dims"], vae=ivae, vae_bpd=ibpd, k=v["image_k"], m=best_m, gmm=gll, gmm_bpd=gbpd,
+        verdict=verdict))
+    if best_m != ims[-1]:
+        out.append(_("More components do not help: M = {m} scores {ll:.2f} on the "
+                     "test images, the mixture overfitting its training images.").format(
+            m=ims[-1], ll=v[f"image_gmm{ims[-1]}_ll"]))
+    return out
