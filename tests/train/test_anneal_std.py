@@ -38,6 +38,9 @@ def test_f_falls_geometrically_from_f0_to_f1_then_switches_off():
     (dict(anneal_std_epochs=-1), "anneal_std_epochs must be an integer >= 0; got -1"),
     (dict(anneal_std=(), anneal_std_epochs=4), "anneal_std_epochs=4 would be ignored: it is the length of "
                                                "anneal_std's schedule; give anneal_std too"),
+    (dict(anneal_std=(), anneal_std_epochs=0, anneal_k=16), "anneal_k=16 would be ignored: it is the k of "
+                                                            "anneal_std's epochs; give anneal_std too"),
+    (dict(anneal_k=-2), "anneal_k must be an integer >= 0; got -2"),
     (dict(anneal_std_epochs=0), "anneal_std needs anneal_std_epochs, the epochs over which f falls from 0.3 to "
                                 "0.02 (e.g. 40); got 0"),
     (dict(objective="elbo", k=1), "anneal_std needs objective iwae"),
@@ -78,3 +81,18 @@ def test_saved_in_config_json_and_resumed_bit_for_bit(tmp_path, capsys):
     assert full.keys() == split.keys()
     for name in full:
         assert torch.equal(full[name], split[name]), name
+
+
+def test_anneal_k_is_the_k_of_the_annealed_epochs_only(monkeypatch):
+    """--k 8 --anneal-k 2: the bound under f draws 2 codes per example while f is on, the plain IWAE bound 8 after."""
+    import vaekit.train.loop as loop
+
+    seen = []
+    for name in ("negative_iwae_fixed_std", "negative_iwae"):
+        real = getattr(loop, name)
+        monkeypatch.setattr(loop, name, lambda model, x, k, *rest, _real=real, _name=name:
+                            seen.append((_name, k)) or _real(model, x, k, *rest))
+    cfg = TrainConfig(**{**RECIPE, "k": 8, "anneal_k": 2, "anneal_std_epochs": 1, "epochs": 2, "hidden": (8,),
+                         "latent": 1, "batch_size": 5000, "log_px_every": 0, "threads": 1})
+    vaekit.train.fit(cfg)
+    assert sorted(set(seen)) == [("negative_iwae", 8), ("negative_iwae_fixed_std", 2)]

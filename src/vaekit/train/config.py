@@ -80,6 +80,9 @@ class TrainConfig:
                                                  "0.3,0.02", metavar="F0,F1")
     anneal_std_epochs: int = setting(0, "epochs over which --anneal-std's f falls; after them, the decoder's own "
                                         "variance (default 0: off)", metavar="N")
+    anneal_k: int = setting(0, "importance samples per example while --anneal-std's f is fixed (default 0: --k); "
+                               "e.g. --k 128 --anneal-k 16: the cheap bound while the means spread, the tight one "
+                               "once the decoder's own variance is back", metavar="K")
     free_bits: float = setting(0.0, "charge each latent dimension at least this many nats of KL (default 0)",
                                metavar="NATS")
     epochs: int = setting(50, "number of epochs (default 50; with --time-budget, the most)")
@@ -118,7 +121,7 @@ class TrainConfig:
             validate.positive_int(name, getattr(self, name))
         validate.integer("flow_steps", self.flow_steps, 1, MAX_FLOW_STEPS)
         validate.integer("log_px_k", self.log_px_k, 1, MAX_LOG_PX_K)
-        for name in ("warmup_epochs", "log_px_every", "anneal_std_epochs"):
+        for name in ("warmup_epochs", "log_px_every", "anneal_std_epochs", "anneal_k"):
             validate.integer(name, getattr(self, name), low=0)
         validate.integer("threads", self.threads, 0, MAX_THREADS)
         validate.seed("seed", self.seed)
@@ -193,6 +196,9 @@ class TrainConfig:
                 raise ConfigError(f"anneal_std_epochs={self.anneal_std_epochs} would be ignored: it is the length "
                                   "of anneal_std's schedule; give anneal_std too (e.g. 0.3,0.02)",
                                   setting="anneal_std_epochs")
+            if self.anneal_k:
+                raise ConfigError(f"anneal_k={self.anneal_k} would be ignored: it is the k of anneal_std's epochs; "
+                                  "give anneal_std too (e.g. 0.3,0.02), or use k", setting="anneal_k")
             return
         shown = ",".join(f"{f:g}" for f in self.anneal_std)
         if self.model == "ae":

@@ -140,7 +140,7 @@ def train_epoch(model, optimizer, batches: TrainingBatches, cfg: TrainConfig, ep
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
                     std = annealed_std(cfg, epoch, step, steps)
                     if std is not None:
-                        loss = negative_iwae_fixed_std(model, x, cfg.k, std, code_noise, y)
+                        loss = negative_iwae_fixed_std(model, x, cfg.anneal_k or cfg.k, std, code_noise, y)
                     elif cfg.objective == "iwae":
                         loss = negative_iwae(model, x, cfg.k, code_noise, y)
                     else:

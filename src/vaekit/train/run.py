@@ -135,8 +135,9 @@ def prepare(cfg: TrainConfig, resume: str | Path | None = None) -> Prepared:
 
 
 def _samples(cfg: TrainConfig) -> int:
-    """Codes drawn per example in a training step: k for the IWAE bound, else 1."""
-    return cfg.k if cfg.objective == "iwae" else 1
+    """The most codes drawn per example in a training step: k for the IWAE bound (or anneal_k while f is fixed,
+    if larger), else 1."""
+    return max(cfg.k, cfg.anneal_k) if cfg.objective == "iwae" else 1
 
 
 def same_model(run_dir: str | Path, expected, saved):
