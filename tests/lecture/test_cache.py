@@ -91,6 +91,27 @@ def test_a_run_from_before_the_threads_setting_is_reused_not_misread(tmp_path):
     assert not other.cached and other.path != first.path
 
 
+def test_a_setting_added_later_at_its_default_keeps_the_runs_name_and_match(tmp_path):
+    """A run cached before ``anneal_k`` existed (its config.json lacks it) is the same run as one with
+    anneal_k = 0, the default: same id, found finished and reused.  A non-default value is another run;
+    a saved setting this vaekit does not know never matches."""
+    cache = RunCache(tmp_path, torch.device("cpu"))
+    first = cache.get("tiny", CFG)
+    config_path = first.path / "config.json"
+    config = json.loads(config_path.read_text())
+    del config["fit"]["anneal_k"]
+    config_path.write_text(json.dumps(config))
+    again = cache.get("tiny", CFG)
+    assert again.cached and again.path == first.path and cache.finished("tiny", CFG)
+    annealed = TrainConfig(data="spiral", objective="iwae", k=8, anneal_std=(0.3, 0.02), anneal_std_epochs=1)
+    assert run_id(replace(annealed, anneal_k=4)) != run_id(annealed) == run_id(replace(annealed, anneal_k=0))
+    config["fit"]["from_the_future"] = 1
+    config_path.write_text(json.dumps(config))
+    assert not cache.finished("tiny", CFG)
+    with pytest.raises(RunDirError, match="holds a run with other settings than its name says"):
+        cache.get("tiny", CFG)
+
+
 def test_train_all_trains_side_by_side_what_is_missing(tmp_path):
     cache = RunCache(tmp_path, torch.device("cpu"))
     runs = {"a": CFG, "b": replace(CFG, seed=1), "g": GMMFitConfig(data="digits", components=2, device="cpu",

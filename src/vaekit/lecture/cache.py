@@ -23,7 +23,7 @@ import os
 import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ..errors import RunDirError
@@ -47,20 +47,32 @@ class Trained:
 
 
 def run_id(cfg: TrainConfig | GMMFitConfig) -> str:
-    """8 hex digits naming the settings (their JSON, sorted; ``device`` left out) and the vaekit
-    version, so a new release (whose models or generated data may differ) trains afresh."""
+    """8 hex digits naming the settings that differ from their defaults (``_distinct``; their JSON,
+    sorted) and the vaekit version, so a new release (whose models or generated data may differ)
+    trains afresh, while a new setting, left at its default, changes no run's name."""
     from .. import __version__
 
-    settings = {k: v for k, v in cfg.to_dict().items() if k not in FORGET}
-    text = json.dumps({"kind": type(cfg).__name__, "settings": settings, "vaekit": __version__},
-                      sort_keys=True, default=list)
+    text = json.dumps({"kind": type(cfg).__name__, "settings": _distinct(cfg.to_dict(), type(cfg)),
+                       "vaekit": __version__}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
+def _json(value):
+    return json.loads(json.dumps(value, default=list))
+
+
+def _distinct(settings: dict, kind: type) -> dict:
+    """The settings (a config's, or a run's config.json's) that are not at their defaults, as JSON
+    values, ``FORGET`` left out: what makes a run of ``kind`` what it is.  A setting the saved
+    config lacks is at its default (it came with a later version); one ``kind`` does not know
+    is kept, so that it never matches."""
+    defaults = {f.name: _json(f.default) for f in fields(kind)}
+    return {k: v for k, v in _json(settings).items()
+            if k not in FORGET and (k not in defaults or v != defaults[k])}
+
+
 def _same_settings(saved: dict, cfg) -> bool:
-    want = {k: v for k, v in cfg.to_dict().items() if k not in FORGET}
-    got = {k: v for k, v in saved.items() if k not in FORGET}
-    return json.loads(json.dumps(want, default=list)) == json.loads(json.dumps(got, default=list))
+    return _distinct(saved, type(cfg)) == _distinct(cfg.to_dict(), type(cfg))
 
 
 class RunCache:
