@@ -74,37 +74,36 @@ def test_a_foreign_folder_under_the_run_name_is_refused(tmp_path):
     assert (path / "notes.txt").read_text() == "mine"
 
 
-def test_a_run_from_before_the_threads_setting_is_reused_not_misread(tmp_path):
-    """Runs cached by an earlier vaekit have no ``threads`` in their saved settings: the same run (threads
-    only decides how it was computed, like the device) is found finished and reused; a run whose other
-    settings differ is trained anew beside it."""
+def _cached_without(tmp_path, setting):
+    """A finished run of CFG whose config.json lacks ``setting``, as one cached by an earlier vaekit would."""
     cache = RunCache(tmp_path, torch.device("cpu"))
     first = cache.get("tiny", CFG)
     config_path = first.path / "config.json"
     config = json.loads(config_path.read_text())
-    del config["fit"]["threads"]
+    del config["fit"][setting]
     config_path.write_text(json.dumps(config))
-    assert run_id(CFG) == run_id(replace(CFG, threads=2))
+    return cache, first, config_path, config
+
+
+@pytest.mark.parametrize("setting", ["threads", "anneal_k"])
+def test_a_run_from_before_a_setting_is_reused_not_misread(tmp_path, setting):
+    """Runs cached by an earlier vaekit lack the settings added since (``threads``, which only decides how a run
+    was computed, like the device; ``anneal_k``, at its default 0): the same run is found finished and reused; a
+    run whose other settings differ is trained anew beside it."""
+    cache, first, _, _ = _cached_without(tmp_path, setting)
     again = cache.get("tiny", CFG)
     assert again.cached and again.path == first.path and cache.finished("tiny", CFG)
     other = cache.get("tiny", replace(CFG, latent=3))
     assert not other.cached and other.path != first.path
 
 
-def test_a_setting_added_later_at_its_default_keeps_the_runs_name_and_match(tmp_path):
-    """A run cached before ``anneal_k`` existed (its config.json lacks it) is the same run as one with
-    anneal_k = 0, the default: same id, found finished and reused.  A non-default value is another run;
+def test_a_runs_id_is_its_settings_apart_from_the_defaults(tmp_path):
+    """threads never changes a run's id; a setting at its default is as if absent, another value is another run;
     a saved setting this vaekit does not know never matches."""
-    cache = RunCache(tmp_path, torch.device("cpu"))
-    first = cache.get("tiny", CFG)
-    config_path = first.path / "config.json"
-    config = json.loads(config_path.read_text())
-    del config["fit"]["anneal_k"]
-    config_path.write_text(json.dumps(config))
-    again = cache.get("tiny", CFG)
-    assert again.cached and again.path == first.path and cache.finished("tiny", CFG)
+    assert run_id(CFG) == run_id(replace(CFG, threads=2))
     annealed = TrainConfig(data="spiral", objective="iwae", k=8, anneal_std=(0.3, 0.02), anneal_std_epochs=1)
     assert run_id(replace(annealed, anneal_k=4)) != run_id(annealed) == run_id(replace(annealed, anneal_k=0))
+    cache, _, config_path, config = _cached_without(tmp_path, "anneal_k")
     config["fit"]["from_the_future"] = 1
     config_path.write_text(json.dumps(config))
     assert not cache.finished("tiny", CFG)
