@@ -142,6 +142,15 @@ def test_settings_that_cannot_work_are_one_line_errors(tmp_path, capsys, argv, m
     assert not any(tmp_path.iterdir())
 
 
+def test_a_huge_anneal_k_is_blamed_on_itself(tmp_path, capsys):
+    """The memory check counts the annealed epochs' k when it is the larger, and names --anneal-k."""
+    err = one_line_error(capsys, "train", "--epochs", "1", *TINY, "--objective", "iwae", "--k", "4", "--anneal-std",
+                         "0.3,0.02", "--anneal-std-epochs", "1", "--likelihood", "gaussian", "--anneal-k",
+                         "1000000000", "--out", str(tmp_path / "r"), match="vaekit: error: --anneal-k: a model of")
+    assert "with anneal_k=1,000,000,000 samples each" in err and err.rstrip().endswith("lower --anneal-k")
+    assert not any(tmp_path.iterdir())
+
+
 def test_bad_out_and_config_paths(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     one_line_error(capsys, "train", "--out", str(tmp_path / "file"), *TINY, match="is not a directory")

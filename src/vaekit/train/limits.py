@@ -33,19 +33,21 @@ def _refuse(what: str, need: int, device: torch.device, setting: str, advice: st
 
 
 def check_network(model_config, batch_size: int, device: torch.device, k: int = 1,
-                  image_size_given: bool = False) -> int:
+                  image_size_given: bool = False, k_setting: str = "k") -> int:
     """Refuse a network too large to train on ``device``; returns its parameter count.
 
     ``k``: codes drawn per example in a step (the IWAE bound's samples), which multiply the
-    activations.  The error names the setting to blame: the one whose smallest value would
-    shrink the need the most (``hidden``, ``latent``, ``latent2``, ``hidden2``,
-    ``pseudo_inputs``, the images' size, ``batch_size`` or ``k``).
+    activations; ``k_setting`` names the setting it comes from (``k``, or ``anneal_k``).  The
+    error names the setting to blame: the one whose smallest value would shrink the need the
+    most (``hidden``, ``latent``, ``latent2``, ``hidden2``, ``pseudo_inputs``, the images' size,
+    ``batch_size`` or ``k_setting``).
     """
     params, need = _network_need(model_config, batch_size, k)
     have = memory_bytes(device)
     if have is None or need <= USABLE * have:
         return params
     setting = _to_blame(model_config, batch_size, k)
+    setting = k_setting if setting == "k" else setting
     c, h, w = model_config.image_shape
     sizes = [f"{c}x{h}x{w} images"]
     if model_config.arch != "linear":
@@ -56,7 +58,7 @@ def check_network(model_config, batch_size: int, device: torch.device, k: int = 
         sizes.append(f"latent2={model_config.latent2}")
     if model_config.prior == "vamp":
         sizes.append(f"pseudo_inputs={model_config.pseudo_inputs}")
-    batches = f" trained on batches of {batch_size:,}" + (f" with k={k:,} samples each" if k > 1 else "")
+    batches = f" trained on batches of {batch_size:,}" + (f" with {k_setting}={k:,} samples each" if k > 1 else "")
     if setting == "image_size" and not image_size_given:
         advice = "pass a smaller `image_size`"
     else:
