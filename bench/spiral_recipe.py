@@ -11,7 +11,7 @@ varies with the load).  Recipes: ``plain``, the lecture's single random start be
 decoder's std fixed at f, 0.3 -> 0.02 over the first 40 of 48 epochs (``--anneal-std``);
 ``sharpened``, not in the lecture: the same annealing over 60 epochs, then 8 epochs of the bound with
 k = 128 (``--k 128 --anneal-k 16``), which fits the decoder's own variance with a tight bound (results:
-README, section 3 of the lecture).
+docs/lecture-spiral.md).
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/spiral_recipe.py --recipe annealed --dim 2 --seed 0
 """
