@@ -1,12 +1,14 @@
 """The IWAE bound under a fixed decoder std f (``--anneal-std``), against a naive reference."""
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
 
 from vaekit.errors import VaekitError
 from vaekit.models import VAE, ModelConfig
+from vaekit.objectives import fixed_std
 from vaekit.objectives.fixed_std import negative_iwae_fixed_std
 from vaekit.objectives.iwae import negative_iwae
 
@@ -86,3 +88,40 @@ def test_needs_a_gaussian_vae():
     ae = VAE(ModelConfig(kind="ae", arch="mlp", image_shape=(1, 1, 2), hidden=(8,), latent=1, likelihood="gaussian"))
     with pytest.raises(VaekitError, match="needs a VAE"):
         negative_iwae_fixed_std(ae, torch.rand(2, 1, 1, 2), 2, 0.1)
+
+
+WIDE = ModelConfig(kind="vae", arch="mlp", image_shape=(1, 1, 128), hidden=(16, 16), latent=1, likelihood="gaussian")
+
+
+@pytest.mark.parametrize("config", [WIDE, replace(WIDE, condition="label", classes=3)])
+def test_the_variance_only_pass_gives_the_whole_decoders_values_and_gradients(monkeypatch, config):
+    """``own_scale`` computes only the log-variance half of the last layer where the output is wide; the loss
+    and every gradient are those of decoding whole (``VARIANCE_HEAD = False``)."""
+    torch.manual_seed(0)
+    model = VAE(config)
+    assert fixed_std.variance_head_reason(model) is None
+    x = torch.rand(5, 1, 1, 128)
+    y = torch.tensor([0, 1, 2, 0, 1]) if config.condition == "label" else None
+    z = torch.randn(7, 1)
+    ys = None if y is None else torch.tensor([0, 1, 2, 0, 1, 2, 0])
+    torch.testing.assert_close(fixed_std.own_scale(model, z, ys), model.decode(z, y=ys).base_dist.scale)
+    results = []
+    for flag in (True, False):
+        monkeypatch.setattr(fixed_std, "VARIANCE_HEAD", flag)
+        model.zero_grad()
+        loss = negative_iwae_fixed_std(model, x, 4, 0.05, torch.Generator().manual_seed(2), y).sum()
+        loss.backward()
+        results.append((loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters()}))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    for name in results[0][1]:
+        torch.testing.assert_close(results[0][1][name], results[1][1][name], msg=name)
+
+
+def test_the_variance_only_pass_is_taken_only_where_it_applies():
+    assert "too narrow" in fixed_std.variance_head_reason(_model())          # 2·1·1·2 = 4 outputs
+    conv = VAE(ModelConfig(kind="vae", arch="conv", image_shape=(1, 8, 8), hidden=(16,), latent=2,
+                           likelihood="gaussian"))
+    assert "not the Gaussian MLP decoder" in fixed_std.variance_head_reason(conv)
+    bern = VAE(ModelConfig(kind="vae", arch="mlp", image_shape=(1, 1, 128), hidden=(8,), latent=1,
+                           likelihood="bernoulli"))
+    assert "not the Gaussian MLP decoder" in fixed_std.variance_head_reason(bern)

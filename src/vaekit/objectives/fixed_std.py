@@ -52,7 +52,61 @@ def negative_iwae_fixed_std(model, x: torch.Tensor, k: int, std: float,
     mean = model.decode(z.flatten(0, 1), validate=False, y=ys).mean           # μ(z_i): (k·B, C, H, W)
     log_lik = Independent(Normal(mean, std, validate_args=False), 3).log_prob(xs).view(k, len(x))   # log p_f(x|z_i)
     log_w = log_lik + model.prior.log_prob(z) - log_q                         # (k, B)
-    own = model.decode(z.detach().flatten(0, 1), validate=False, y=ys).base_dist   # s(z̄_i), the second pass
-    fit = Independent(Normal(own.loc.detach(), own.scale, validate_args=False), 3).log_prob(xs).view(k, len(x))
+    own = own_scale(model, z.detach().flatten(0, 1), ys)                     # s(z̄_i), the second pass
+    fit = Independent(Normal(mean.detach(), own, validate_args=False), 3).log_prob(xs).view(k, len(x))
     weights = torch.softmax(log_w.detach(), dim=0)                            # w̃_i, (k, B)
     return -iwae_bound(log_w) - (weights * fit).sum(0)
+
+
+# The variance-only second pass (``own_scale``): on by default; False runs the whole decoder again.  It is
+# taken for outputs of at least VARIANCE_HEAD_MIN_OUTPUTS values (2·C·H·W): for narrower ones half a product
+# saves nothing measurable (docs/performance.md, "The variance-only second pass").
+VARIANCE_HEAD = True
+VARIANCE_HEAD_MIN_OUTPUTS = 256
+
+
+def variance_head_reason(model) -> str | None:
+    """Why ``own_scale`` cannot compute the log-variances alone for ``model`` (None: it can): the decoder
+    must be the MLP decoder (``models.networks.MLPDecoder``) of a Gaussian p(x|z), whose last layer is a
+    Linear emitting the means' logits for the C·H·W pixels, then their log-variances."""
+    from torch import nn
+
+    from ..models.networks import MLPDecoder
+
+    decoder = getattr(model, "decoder", None)
+    if not isinstance(decoder, MLPDecoder) or model.likelihood != "gaussian":
+        return "the decoder is not the Gaussian MLP decoder"
+    last = decoder.net[-1] if len(decoder.net) else None
+    c2, h, w = decoder.out_shape
+    if not isinstance(last, nn.Linear) or c2 % 2 or last.out_features != c2 * h * w:
+        return "the decoder's last layer is not one Linear emitting the means' logits, then the log-variances"
+    if last.out_features < VARIANCE_HEAD_MIN_OUTPUTS:
+        return f"the decoder's output ({last.out_features} values) is too narrow to gain from half a layer"
+    return None
+
+
+def own_scale(model, z: torch.Tensor, y=None) -> torch.Tensor:
+    """s(z), the decoder's own std at codes z (K, latent) held fixed: (K, C, H, W), as
+    ``model.decode(z).base_dist.scale``.  y: the codes' classes (a conditional model).
+
+    For the Gaussian MLP decoder (``variance_head_reason``) the hidden layers run as in ``decode`` and
+    of the last layer only its log-variance rows, half of it: the means it would also emit are not
+    read here (the bound took them from the first pass).  ``VARIANCE_HEAD = False`` runs the whole decoder (tests/objectives/test_fixed_std.py checks both
+    give the same values and gradients).
+    """
+    if not VARIANCE_HEAD or variance_head_reason(model) is not None:
+        return model.decode(z, validate=False, y=y).base_dist.scale
+    from torch.nn import functional as F
+
+    from ..models.networks import joined
+
+    model._check_code(z)
+    z = z[..., :model.config.latent]
+    *body, last = model.decoder.net
+    hidden = joined(z, model.one_hot(y, len(z), z))
+    for layer in body:
+        hidden = layer(hidden)
+    c2, h, w = model.decoder.out_shape
+    half = c2 // 2 * h * w
+    log_var = F.linear(hidden, last.weight[half:], last.bias[half:])           # (K, C·H·W)
+    return torch.exp(0.5 * log_var).view(-1, c2 // 2, h, w)
