@@ -91,8 +91,8 @@ def own_scale(model, z: torch.Tensor, y=None) -> torch.Tensor:
 
     For the Gaussian MLP decoder (``variance_head_reason``) the hidden layers run as in ``decode`` and
     of the last layer only its log-variance rows, half of it: the means it would also emit are not
-    read here (the bound took them from the first pass).  ``VARIANCE_HEAD = False`` runs the whole decoder (tests/objectives/test_fixed_std.py checks both
-    give the same values and gradients).
+    read here (the bound took them from the first pass).  ``VARIANCE_HEAD = False`` runs the whole
+    decoder (tests/objectives/test_fixed_std.py checks both give the same values and gradients).
     """
     if not VARIANCE_HEAD or variance_head_reason(model) is not None:
         return model.decode(z, validate=False, y=y).base_dist.scale
