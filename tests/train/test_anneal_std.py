@@ -96,3 +96,11 @@ def test_anneal_k_is_the_k_of_the_annealed_epochs_only(monkeypatch):
                          "latent": 1, "batch_size": 5000, "log_px_every": 0, "threads": 1})
     vaekit.train.fit(cfg)
     assert sorted(set(seen)) == [("negative_iwae", 8), ("negative_iwae_fixed_std", 2)]
+
+
+def test_codes_per_example_names_the_larger_k():
+    """What the memory check and the lecture's start order count: the most codes a step draws, and whose."""
+    assert TrainConfig(**RECIPE).codes_per_example() == (4, "k")
+    assert TrainConfig(**{**RECIPE, "anneal_k": 32}).codes_per_example() == (32, "anneal_k")
+    assert TrainConfig(**{**RECIPE, "anneal_k": 2}).codes_per_example() == (4, "k")
+    assert TrainConfig(data="spiral").codes_per_example() == (1, "k")

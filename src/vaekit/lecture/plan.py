@@ -214,7 +214,7 @@ def work(cfg: TrainConfig | GMMFitConfig) -> float:
     n, dim = train_shape(cfg.data)
     if isinstance(cfg, GMMFitConfig):
         return cfg.max_iter * n * cfg.components * COMPONENT_WORK / (1 if cfg.covariance == "full" else 3)
-    k = cfg.k if cfg.objective == "iwae" else 1
+    k = cfg.codes_per_example()[0]
     encoder, decoder = [dim, *cfg.hidden, 2 * cfg.latent], [cfg.latent, *reversed(cfg.hidden), 2 * dim]
     per_example = sum(a * b + UNIT_WORK * b for widths, times in ((encoder, 1), (decoder, k))
                       for a, b in zip(widths, widths[1:]) for _ in range(times))

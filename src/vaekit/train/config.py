@@ -221,6 +221,13 @@ class TrainConfig:
 
         return default_likelihood(self.data) if self.likelihood == "auto" else self.likelihood
 
+    def codes_per_example(self) -> tuple[int, str]:
+        """The most codes drawn per example in a training step, and the setting that gives it: (k, "k") for
+        the IWAE bound, (anneal_k, "anneal_k") where the annealed epochs draw more, else (1, "k")."""
+        if self.objective != "iwae":
+            return 1, "k"
+        return (self.anneal_k, "anneal_k") if self.anneal_k > self.k else (self.k, "k")
+
     def to_dict(self) -> dict:
         return asdict(self)
 

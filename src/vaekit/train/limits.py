@@ -32,8 +32,8 @@ def _refuse(what: str, need: int, device: torch.device, setting: str, advice: st
                           setting=setting)
 
 
-def check_network(model_config, batch_size: int, device: torch.device, k: int = 1,
-                  image_size_given: bool = False, k_setting: str = "k") -> int:
+def check_network(model_config, batch_size: int, device: torch.device, k: int = 1, k_setting: str = "k",
+                  image_size_given: bool = False) -> int:
     """Refuse a network too large to train on ``device``; returns its parameter count.
 
     ``k``: codes drawn per example in a step (the IWAE bound's samples), which multiply the

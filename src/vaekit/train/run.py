@@ -116,7 +116,7 @@ def prepare(cfg: TrainConfig, resume: str | Path | None = None) -> Prepared:
         check_bf16(device)
     if cfg.image_size is not None:   # before the images are resized to it: the smallest model it makes
         check_network(model_config(cfg, (1, cfg.image_size, cfg.image_size)), cfg.batch_size, device,
-                      k=_samples(cfg), image_size_given=True, k_setting=_k_setting(cfg))
+                      *cfg.codes_per_example(), image_size_given=True)
     splits = load_splits(cfg)
     if cfg.prior == "vamp" and cfg.pseudo_inputs > len(splits[0]):
         raise ConfigError(f"pseudo_inputs={cfg.pseudo_inputs} is more than the {len(splits[0]):,} training "
@@ -127,23 +127,12 @@ def prepare(cfg: TrainConfig, resume: str | Path | None = None) -> Prepared:
     mcfg = model_config(cfg, splits[0].image_shape, label_count(cfg, splits))
     if resume is not None and status(Path(resume)) == "run":
         mcfg = same_model(resume, mcfg, saved_model_config(resume))
-    check_network(mcfg, cfg.batch_size, device, k=_samples(cfg), image_size_given=cfg.image_size is not None,
-                  k_setting=_k_setting(cfg))
+    check_network(mcfg, cfg.batch_size, device, *cfg.codes_per_example(),
+                  image_size_given=cfg.image_size is not None)
     if cfg.fast_path == "on":
         with torch.device("meta"):   # the structure, without memory
             handwritten_step(build_model(mcfg), cfg)
     return Prepared(device, splits, mcfg)
-
-
-def _samples(cfg: TrainConfig) -> int:
-    """The most codes drawn per example in a training step: k for the IWAE bound (or anneal_k while f is fixed,
-    if larger), else 1."""
-    return max(cfg.k, cfg.anneal_k) if cfg.objective == "iwae" else 1
-
-
-def _k_setting(cfg: TrainConfig) -> str:
-    """The setting ``_samples`` comes from, for the memory check's error."""
-    return "anneal_k" if cfg.anneal_k > cfg.k else "k"
 
 
 def same_model(run_dir: str | Path, expected, saved):
