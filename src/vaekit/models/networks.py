@@ -50,6 +50,11 @@ class MLPDecoder(nn.Module):
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(joined(z, y)).view(-1, *self.out_shape)
 
+    def features(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The last hidden layer's activations h, what the last (linear) layer reads: z (..., latent) -> (..., H).
+        For the shortcuts that need only part of that layer (``VAE.log_likelihood``, ``objectives.fixed_std``)."""
+        return self.net[:-1](joined(z, y))
+
 
 class ConvEncoder(nn.Module):
     """Two stride-2 convolutions (H, W -> H/4, W/4), then a hidden layer.

@@ -35,7 +35,7 @@ from .config import ModelConfig
 from .gaussian import log_normal, log_standard_normal   # noqa: F401  (re-exported: older imports)
 from .inputs import check_input
 from .logspace import softplus_sum
-from .networks import ConvDecoder, ConvEncoder, LinearDecoder, LinearEncoder, MLPDecoder, MLPEncoder, joined
+from .networks import ConvDecoder, ConvEncoder, LinearDecoder, LinearEncoder, MLPDecoder, MLPEncoder
 from .posteriors import IAF, DiagonalGaussian, TwoLayerGaussian
 from .priors import HierarchicalPrior, MixturePrior, Prior, StandardNormal, VampPrior
 
@@ -299,8 +299,8 @@ class VAE(nn.Module):
         s, b, latent = z.shape
         y = self.one_hot(y, b, z)         # (B, C) or None
         if self.config.likelihood == "bernoulli" and self.config.arch == "mlp":
-            *body, last = self.decoder.net
-            h = nn.Sequential(*body)(joined(z, y))                         # (S, B, H)
+            last = self.decoder.net[-1]
+            h = self.decoder.features(z, y)                                # (S, B, H)
             xf = x.flatten(1)                                              # (B, D)
             x_dot_logits = (h * (xf @ last.weight)).sum(-1) + xf @ last.bias
             return x_dot_logits - softplus_sum(F.linear(h, last.weight, last.bias))

@@ -25,9 +25,12 @@ non-finite within the first epoch.  Training minimises −L_K^f − V per exampl
 from __future__ import annotations
 
 import torch
+from torch import nn
 from torch.distributions import Independent, Normal
+from torch.nn import functional as F
 
 from ..errors import VaekitError
+from ..models.networks import MLPDecoder
 from .iwae import iwae_bound
 
 
@@ -69,10 +72,6 @@ def variance_head_reason(model) -> str | None:
     """Why ``own_scale`` cannot compute the log-variances alone for ``model`` (None: it can): the decoder
     must be the MLP decoder (``models.networks.MLPDecoder``) of a Gaussian p(x|z), whose last layer is a
     Linear emitting the means' logits for the C·H·W pixels, then their log-variances."""
-    from torch import nn
-
-    from ..models.networks import MLPDecoder
-
     decoder = getattr(model, "decoder", None)
     if not isinstance(decoder, MLPDecoder) or model.likelihood != "gaussian":
         return "the decoder is not the Gaussian MLP decoder"
@@ -96,16 +95,10 @@ def own_scale(model, z: torch.Tensor, y=None) -> torch.Tensor:
     """
     if not VARIANCE_HEAD or variance_head_reason(model) is not None:
         return model.decode(z, validate=False, y=y).base_dist.scale
-    from torch.nn import functional as F
-
-    from ..models.networks import joined
-
     model._check_code(z)
     z = z[..., :model.config.latent]
-    *body, last = model.decoder.net
-    hidden = joined(z, model.one_hot(y, len(z), z))
-    for layer in body:
-        hidden = layer(hidden)
+    hidden = model.decoder.features(z, model.one_hot(y, len(z), z))          # (K, H)
+    last = model.decoder.net[-1]
     c2, h, w = model.decoder.out_shape
     half = c2 // 2 * h * w
     log_var = F.linear(hidden, last.weight[half:], last.bias[half:])           # (K, C·H·W)
