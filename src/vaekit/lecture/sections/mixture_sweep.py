@@ -14,16 +14,15 @@ from __future__ import annotations
 import torch
 
 from ...data import load
-from ...data.spiral import NOISE_STD, curve, embed, embedded_log_density
+from ...data.spiral import curve, embed, embedded_log_density
 from ...eval.grid import mean_curve, nearest_distance, paired_gap
 from ...objectives.quadrature import log_px_quadrature
 from ...i18n import N_, _, ngettext
 from ...viz.sweep import SweepPanel, sweep_png
 from ..context import number, seeded_number, table
 from ..plan import SWEEP_DIMS, SWEEP_MAX_ITER
+from .mixture_spiral import CURVE_POINTS, NODES   # the VAE is summed and its curve measured as in part 1
 
-NODES = 4096     # values of the VAE's 1-D code over which its log P(x) = log ∫ P(z) P(x|z) dz is summed
-CURVE_POINTS = 200   # prior quantiles of the VAE's code at which its decoded mean is measured (as in part 1)
 COVARIANCES = {"full": N_("full"), "diag": N_("diag")}   # the mixtures' covariances, as the page names them
 
 
