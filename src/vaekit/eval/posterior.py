@@ -145,8 +145,9 @@ def refine_q(model, x: torch.Tensor, steps: int = 30, samples: int = 4, lr: floa
     x: (N, C, H, W), the model's input; all N examples each step (N · samples codes).
 
     Adam is written out (Kingma & Ba 2015, Algorithm 1) rather than taken from ``torch.optim``,
-    whose first use in a process imports ``torch._dynamo`` (1.5 s here): more than this whole
-    loop on the 8×8 digits, and a cached ``vaekit lecture`` call uses no other optimiser.
+    whose first use in a process imports ``torch._dynamo`` (its time: docs/performance.md): more
+    than this whole loop on the 8×8 digits, and a cached ``vaekit lecture`` call uses no other
+    optimiser.
     """
     positive_int("steps", steps)
     positive_int("samples", samples)
