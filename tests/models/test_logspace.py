@@ -59,3 +59,20 @@ def test_softplus_sum_keeps_the_gradient_of_softplus():
 def test_block_size_divides_and_bounds_the_product():
     assert block_size(784) == 56 and block_size(67) == 1 and block_size(64) == 64 and block_size(3072) == 64
     assert all(d % block_size(d) == 0 and block_size(d) <= 64 for d in range(1, 400))
+
+
+def test_overwrite_gives_the_same_sums_on_the_callers_own_tensor_and_never_when_a_gradient_needs_it():
+    """``overwrite``: the evaluation's in-place variant, bit for bit the plain one; with a gradient, plain."""
+    table = spread_table(rows=50, k=40, seed=2)
+    logits = torch.randn(30, 784, generator=torch.Generator().manual_seed(3)) * 60 - 20
+    with torch.no_grad():
+        for fn, a in ((logsumexp, table), (softplus_sum, logits)):
+            own = a.clone()
+            assert torch.equal(fn(own, overwrite=True), fn(a))
+            assert not torch.equal(own, a)                                    # the caller's temporary was used
+    a = table.double().requires_grad_()
+    logsumexp(a, overwrite=True).sum().backward()
+    torch.testing.assert_close(a.grad, torch.softmax(a.detach(), -1))
+    l = logits[:4].double().requires_grad_()
+    softplus_sum(l, overwrite=True).sum().backward()
+    torch.testing.assert_close(l.grad, torch.sigmoid(l.detach()))

@@ -91,4 +91,4 @@ def log_mixture(z: torch.Tensor, const: torch.Tensor, weights: torch.Tensor) -> 
     """
     zz = torch.cat([z, z * z], -1).reshape(-1, weights.shape[1])                          # (N, 2L)
     log_q = torch.addmm(const, zz, weights.T).view(*z.shape[:-1], -1)                     # (..., K)
-    return logsumexp(log_q)
+    return logsumexp(log_q, overwrite=True)                                              # log_q is ours

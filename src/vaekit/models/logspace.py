@@ -23,23 +23,25 @@ import torch.nn.functional as F
 UNDERFLOW = -80.0
 
 
-def logsumexp(a: torch.Tensor, dim: int = -1) -> torch.Tensor:
+def logsumexp(a: torch.Tensor, dim: int = -1, overwrite: bool = False) -> torch.Tensor:
     """log Σ exp(a) along ``dim``, stably: (..., K, ...) -> (...), as ``torch.logsumexp``.
 
     Shifted by the largest term, as usual; the shifted terms are clamped at −80 before exp, so
     none takes the slow underflow path (each clamped term stands for exp(−80) instead of less,
     an error below float32 rounding).  Rows whose largest term is ±inf or NaN give that value,
     as torch's.  Differentiable (the clamped terms get zero gradient, as theirs is < 1e-34); the
-    clamp and exp run in place on the one temporary a − shift.
+    clamp and exp run in place on the one temporary a − shift; with ``overwrite``, where a needs no
+    gradient and is the caller's own temporary (``gaussian.log_mixture``'s table), on a itself.
     """
     top = a.detach().amax(dim, keepdim=True)             # the shift cancels: no gradient through it
     finite = torch.isfinite(top)
     shift = torch.where(finite, top, torch.zeros_like(top))
-    out = (a - shift).clamp_min_(UNDERFLOW).exp_().sum(dim).log_() + shift.squeeze(dim)
+    in_place = overwrite and not (torch.is_grad_enabled() and a.requires_grad)
+    out = (a.sub_(shift) if in_place else a - shift).clamp_min_(UNDERFLOW).exp_().sum(dim).log_() + shift.squeeze(dim)
     return torch.where(finite.squeeze(dim), out, top.squeeze(dim))
 
 
-def softplus_sum(l: torch.Tensor) -> torch.Tensor:
+def softplus_sum(l: torch.Tensor, overwrite: bool = False) -> torch.Tensor:
     """Σ_d softplus(l_d) over the last dimension: l (..., D) -> (...), as ``F.softplus(l).sum(-1)``.
 
         softplus(l) = max(l, 0) − log σ(|l|),    Σ_d log σ(|l_d|) = Σ_blocks log Π_{d ∈ block} σ(|l_d|)
@@ -52,14 +54,16 @@ def softplus_sum(l: torch.Tensor) -> torch.Tensor:
 
     Where l needs a gradient (training with ``--objective iwae``) it is ``F.softplus``, whose
     backward is one sigmoid; without one (evaluation), the clamp and sigmoid run in place on
-    one temporary.
+    one temporary; with ``overwrite`` (for a caller whose l is a temporary of its own, such as
+    the decoder's logits in ``VAE.log_likelihood``), on l itself, which is then lost.
     """
     if torch.is_grad_enabled() and l.requires_grad:
         return F.softplus(l).sum(-1)
     d = l.shape[-1]
     b = block_size(d)
-    sig = l.abs().clamp_max_(-UNDERFLOW).sigmoid_()                        # σ(|l|) in [½, 1], (..., D)
-    return l.clamp_min(0).sum(-1) - sig.view(*l.shape[:-1], d // b, b).prod(-1).log_().sum(-1)
+    positive = l.clamp_min(0).sum(-1)                                      # Σ_d max(l_d, 0), (...)
+    sig = (l.abs_() if overwrite else l.abs()).clamp_max_(-UNDERFLOW).sigmoid_()   # σ(|l|) in [½, 1], (..., D)
+    return positive - sig.view(*l.shape[:-1], d // b, b).prod(-1).log_().sum(-1)
 
 
 @functools.lru_cache(maxsize=None)

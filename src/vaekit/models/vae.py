@@ -303,7 +303,7 @@ class VAE(nn.Module):
             h = self.decoder.features(z, y)                                # (S, B, H)
             xf = x.flatten(1)                                              # (B, D)
             x_dot_logits = (h * (xf @ last.weight)).sum(-1) + xf @ last.bias
-            return x_dot_logits - softplus_sum(F.linear(h, last.weight, last.bias))
+            return x_dot_logits - softplus_sum(F.linear(h, last.weight, last.bias), overwrite=True)
         xs = x.expand(s, *x.shape).reshape(s * b, *x.shape[1:])
         ys = None if y is None else y.expand(s, *y.shape).reshape(s * b, -1)
         return self.observe(z.reshape(s * b, latent), False, ys).log_prob(xs).view(s, b)
