@@ -5,11 +5,12 @@ from dataclasses import replace
 
 import pytest
 import torch
+from torch.distributions import Independent, Normal
 
 from vaekit.errors import VaekitError
 from vaekit.models import VAE, ModelConfig
 from vaekit.objectives import fixed_std
-from vaekit.objectives.fixed_std import negative_iwae_fixed_std
+from vaekit.objectives.fixed_std import log_normal_pixels, negative_iwae_fixed_std
 from vaekit.objectives.iwae import negative_iwae
 
 SPIRAL_LIKE = ModelConfig(kind="vae", arch="mlp", image_shape=(1, 1, 2), hidden=(16,), latent=1, likelihood="gaussian")
@@ -125,3 +126,15 @@ def test_the_variance_only_pass_is_taken_only_where_it_applies():
     bern = VAE(ModelConfig(kind="vae", arch="mlp", image_shape=(1, 1, 128), hidden=(8,), latent=1,
                            likelihood="bernoulli"))
     assert "not the Gaussian MLP decoder" in fixed_std.variance_head_reason(bern)
+
+
+def test_log_normal_pixels_is_the_independent_normals_log_prob_of_x_repeated():
+    """Both of the loss's densities: under a fixed f (a 0-dim tensor) and under the decoder's own std per pixel."""
+    g = torch.Generator().manual_seed(4)
+    k, x = 3, torch.rand(5, 2, 3, 4, generator=g)
+    mean, scale = torch.rand(k, *x.shape, generator=g), torch.rand(k, *x.shape, generator=g) + 0.1
+    repeated = x.expand(k, *x.shape)
+    for s, expect in ((torch.tensor(0.3), Normal(mean, 0.3)), (scale, Normal(mean, scale))):
+        out = log_normal_pixels(x, mean, s)
+        assert out.shape == (k, 5)
+        torch.testing.assert_close(out, Independent(expect, 3).log_prob(repeated))

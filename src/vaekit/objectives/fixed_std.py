@@ -24,9 +24,10 @@ non-finite within the first epoch.  Training minimises −L_K^f − V per exampl
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
-from torch.distributions import Independent, Normal
 from torch.nn import functional as F
 
 from ..errors import VaekitError
@@ -50,15 +51,28 @@ def negative_iwae_fixed_std(model, x: torch.Tensor, k: int, std: float,
     if log_var is None:
         raise VaekitError("the IWAE bound needs a VAE (an encoder with a variance); got a plain autoencoder")
     z, log_q = model.q(m, log_var).rsample(k, generator)                      # (k, B, L), (k, B)
-    xs = x.expand(k, *x.shape).flatten(0, 1)                                  # (k·B, C, H, W)
     ys = None if y is None else y.expand(k, *y.shape).flatten(0, 1)          # each code's class
     mean = model.decode(z.flatten(0, 1), validate=False, y=ys).mean           # μ(z_i): (k·B, C, H, W)
-    log_lik = Independent(Normal(mean, std, validate_args=False), 3).log_prob(xs).view(k, len(x))   # log p_f(x|z_i)
+    mean = mean.view(k, *x.shape)                                             # (k, B, C, H, W)
+    log_lik = log_normal_pixels(x, mean, torch.tensor(std, dtype=mean.dtype, device=mean.device))   # log p_f(x|z_i)
     log_w = log_lik + model.prior.log_prob(z) - log_q                         # (k, B)
     own = own_scale(model, z.detach().flatten(0, 1), ys)                     # s(z̄_i), the second pass
-    fit = Independent(Normal(mean.detach(), own, validate_args=False), 3).log_prob(xs).view(k, len(x))
+    fit = log_normal_pixels(x, mean.detach(), own.reshape(k, *x.shape))      # (k, B)
     weights = torch.softmax(log_w.detach(), dim=0)                            # w̃_i, (k, B)
     return -iwae_bound(log_w) - (weights * fit).sum(0)
+
+
+def log_normal_pixels(x: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """log N(x; mean, diag scale²) summed over each image's pixels: x (B, C, H, W), mean (k, B, C, H, W),
+    scale as mean or a 0-dim tensor (a fixed std f) -> (k, B), nats.
+
+    The terms and their sum are ``Independent(Normal(mean, scale), 3).log_prob`` of x repeated k
+    times (tests/objectives/test_fixed_std.py checks them equal), without that repetition and
+    without the full-size copies of a fixed f that ``Normal`` broadcasts, and then squares and
+    takes the log of, for every pixel of every code.
+    """
+    terms = -((x - mean) ** 2) / (2 * scale ** 2) - scale.log() - math.log(math.sqrt(2 * math.pi))
+    return terms.flatten(2).sum(-1)
 
 
 # The variance-only second pass (``own_scale``): on by default; False runs the whole decoder again.  It is
