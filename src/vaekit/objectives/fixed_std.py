@@ -54,7 +54,7 @@ def negative_iwae_fixed_std(model, x: torch.Tensor, k: int, std: float,
     ys = None if y is None else y.expand(k, *y.shape).flatten(0, 1)          # each code's class
     mean = model.decode(z.flatten(0, 1), validate=False, y=ys).mean           # μ(z_i): (k·B, C, H, W)
     mean = mean.view(k, *x.shape)                                             # (k, B, C, H, W)
-    log_lik = log_normal_pixels(x, mean, torch.tensor(std, dtype=mean.dtype, device=mean.device))   # log p_f(x|z_i)
+    log_lik = log_normal_pixels(x, mean, mean.new_full((), std))              # log p_f(x|z_i); f filled on the device
     log_w = log_lik + model.prior.log_prob(z) - log_q                         # (k, B)
     own = own_scale(model, z.detach().flatten(0, 1), ys)                     # s(z̄_i), the second pass
     fit = log_normal_pixels(x, mean.detach(), own.reshape(k, *x.shape))      # (k, B)
