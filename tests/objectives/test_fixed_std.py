@@ -95,20 +95,21 @@ WIDE = ModelConfig(kind="vae", arch="mlp", image_shape=(1, 1, 128), hidden=(16, 
 
 
 @pytest.mark.parametrize("config", [WIDE, replace(WIDE, condition="label", classes=3)])
-def test_the_variance_only_pass_gives_the_whole_decoders_values_and_gradients(monkeypatch, config):
-    """``own_scale`` computes only the log-variance half of the last layer where the output is wide; the loss
-    and every gradient are those of decoding whole (``VARIANCE_HEAD = False``)."""
+def test_the_half_layer_passes_give_the_whole_decoders_values_and_gradients(monkeypatch, config):
+    """``own_mean`` and ``own_scale`` compute only their half of the last layer where the output is wide; the
+    loss and every gradient are those of decoding whole (``HALF_LAYER = False``)."""
     torch.manual_seed(0)
     model = VAE(config)
-    assert fixed_std.variance_head_reason(model) is None
+    assert fixed_std.half_layer_reason(model) is None
     x = torch.rand(5, 1, 1, 128)
     y = torch.tensor([0, 1, 2, 0, 1]) if config.condition == "label" else None
     z = torch.randn(7, 1)
     ys = None if y is None else torch.tensor([0, 1, 2, 0, 1, 2, 0])
+    torch.testing.assert_close(fixed_std.own_mean(model, z, ys), model.decode(z, y=ys).mean)
     torch.testing.assert_close(fixed_std.own_scale(model, z, ys), model.decode(z, y=ys).base_dist.scale)
     results = []
     for flag in (True, False):
-        monkeypatch.setattr(fixed_std, "VARIANCE_HEAD", flag)
+        monkeypatch.setattr(fixed_std, "HALF_LAYER", flag)
         model.zero_grad()
         loss = negative_iwae_fixed_std(model, x, 4, 0.05, torch.Generator().manual_seed(2), y).sum()
         loss.backward()
@@ -118,14 +119,14 @@ def test_the_variance_only_pass_gives_the_whole_decoders_values_and_gradients(mo
         torch.testing.assert_close(results[0][1][name], results[1][1][name], msg=name)
 
 
-def test_the_variance_only_pass_is_taken_only_where_it_applies():
-    assert "too narrow" in fixed_std.variance_head_reason(_model())          # 2·1·1·2 = 4 outputs
+def test_the_half_layer_passes_are_taken_only_where_they_apply():
+    assert "too narrow" in fixed_std.half_layer_reason(_model())          # 2·1·1·2 = 4 outputs
     conv = VAE(ModelConfig(kind="vae", arch="conv", image_shape=(1, 8, 8), hidden=(16,), latent=2,
                            likelihood="gaussian"))
-    assert "not the Gaussian MLP decoder" in fixed_std.variance_head_reason(conv)
+    assert "not the Gaussian MLP decoder" in fixed_std.half_layer_reason(conv)
     bern = VAE(ModelConfig(kind="vae", arch="mlp", image_shape=(1, 1, 128), hidden=(8,), latent=1,
                            likelihood="bernoulli"))
-    assert "not the Gaussian MLP decoder" in fixed_std.variance_head_reason(bern)
+    assert "not the Gaussian MLP decoder" in fixed_std.half_layer_reason(bern)
 
 
 def test_log_normal_pixels_is_the_independent_normals_log_prob_of_x_repeated():

@@ -41,7 +41,8 @@ def negative_iwae_fixed_std(model, x: torch.Tensor, k: int, std: float,
 
     ``std`` is f > 0; ``model`` a VAE with a Gaussian p(x|z) (``decode(z).base_dist`` a Normal with
     ``loc`` μ(z) and ``scale`` s(z)).  Two passes of the decoder over the k·B codes: one for the
-    means (gradients to the encoder and the decoder), one at the codes held fixed for s.  y: the
+    means (gradients to the encoder and the decoder), one at the codes held fixed for s; each
+    computes only its half of the last layer where it can (``own_mean``, ``own_scale``).  y: the
     classes of a conditional model.
     """
     if model.likelihood != "gaussian":
@@ -52,7 +53,7 @@ def negative_iwae_fixed_std(model, x: torch.Tensor, k: int, std: float,
         raise VaekitError("the IWAE bound needs a VAE (an encoder with a variance); got a plain autoencoder")
     z, log_q = model.q(m, log_var).rsample(k, generator)                      # (k, B, L), (k, B)
     ys = None if y is None else y.expand(k, *y.shape).flatten(0, 1)          # each code's class
-    mean = model.decode(z.flatten(0, 1), validate=False, y=ys).mean           # μ(z_i): (k·B, C, H, W)
+    mean = own_mean(model, z.flatten(0, 1), ys)                               # μ(z_i), the first pass: (k·B, C, H, W)
     mean = mean.view(k, *x.shape)                                             # (k, B, C, H, W)
     log_lik = log_normal_pixels(x, mean, mean.new_full((), std))              # log p_f(x|z_i); f filled on the device
     log_w = log_lik + model.prior.log_prob(z) - log_q                         # (k, B)
@@ -75,17 +76,17 @@ def log_normal_pixels(x: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor) 
     return terms.flatten(2).sum(-1)
 
 
-# The variance-only second pass (``own_scale``): on by default; False runs the whole decoder again.  It is
-# taken for outputs of at least VARIANCE_HEAD_MIN_OUTPUTS values (2·C·H·W): for narrower ones half a product
-# saves nothing measurable (docs/performance.md, "The variance-only second pass").
-VARIANCE_HEAD = True
-VARIANCE_HEAD_MIN_OUTPUTS = 256
+# Half of the last layer in each pass (``own_mean``, ``own_scale``): on by default; False runs the whole
+# decoder in both.  It is taken for outputs of at least HALF_LAYER_MIN_OUTPUTS values (2·C·H·W): for
+# narrower ones half a product saves nothing measurable (docs/performance.md, "The half-layer passes").
+HALF_LAYER = True
+HALF_LAYER_MIN_OUTPUTS = 256
 
 
-def variance_head_reason(model) -> str | None:
-    """Why ``own_scale`` cannot compute the log-variances alone for ``model`` (None: it can): the decoder
-    must be the MLP decoder (``models.networks.MLPDecoder``) of a Gaussian p(x|z), whose last layer is a
-    Linear emitting the means' logits for the C·H·W pixels, then their log-variances."""
+def half_layer_reason(model) -> str | None:
+    """Why the two passes cannot compute one half of the last layer each for ``model`` (None: they can):
+    the decoder must be the MLP decoder (``models.networks.MLPDecoder``) of a Gaussian p(x|z), whose last
+    layer is a Linear emitting the means' logits for the C·H·W pixels, then their log-variances."""
     decoder = getattr(model, "decoder", None)
     if not isinstance(decoder, MLPDecoder) or model.likelihood != "gaussian":
         return "the decoder is not the Gaussian MLP decoder"
@@ -93,27 +94,45 @@ def variance_head_reason(model) -> str | None:
     c2, h, w = decoder.out_shape
     if not isinstance(last, nn.Linear) or c2 % 2 or last.out_features != c2 * h * w:
         return "the decoder's last layer is not one Linear emitting the means' logits, then the log-variances"
-    if last.out_features < VARIANCE_HEAD_MIN_OUTPUTS:
+    if last.out_features < HALF_LAYER_MIN_OUTPUTS:
         return f"the decoder's output ({last.out_features} values) is too narrow to gain from half a layer"
     return None
+
+
+def own_mean(model, z: torch.Tensor, y=None) -> torch.Tensor:
+    """μ(z), the decoder's means at codes z (K, latent): (K, C, H, W), as ``model.decode(z).mean``.
+    y: the codes' classes (a conditional model).
+
+    For the Gaussian MLP decoder (``half_layer_reason``) only the means' half of the last layer: the
+    log-variances it would also emit are not read by the bound.  ``HALF_LAYER = False`` runs the
+    whole decoder (tests/objectives/test_fixed_std.py checks both give the same values and gradients).
+    """
+    if not HALF_LAYER or half_layer_reason(model) is not None:
+        return model.decode(z, validate=False, y=y).mean
+    return torch.sigmoid(_half_layer(model, z, y, means=True))
 
 
 def own_scale(model, z: torch.Tensor, y=None) -> torch.Tensor:
     """s(z), the decoder's own std at codes z (K, latent) held fixed: (K, C, H, W), as
     ``model.decode(z).base_dist.scale``.  y: the codes' classes (a conditional model).
 
-    For the Gaussian MLP decoder (``variance_head_reason``) the hidden layers run as in ``decode`` and
-    of the last layer only its log-variance rows, half of it: the means it would also emit are not
-    read here (the bound took them from the first pass).  ``VARIANCE_HEAD = False`` runs the whole
-    decoder (tests/objectives/test_fixed_std.py checks both give the same values and gradients).
+    For the Gaussian MLP decoder (``half_layer_reason``) only the log-variance half of the last layer:
+    the means it would also emit are not read here (the bound took them from the first pass).
+    ``HALF_LAYER = False`` runs the whole decoder.
     """
-    if not VARIANCE_HEAD or variance_head_reason(model) is not None:
+    if not HALF_LAYER or half_layer_reason(model) is not None:
         return model.decode(z, validate=False, y=y).base_dist.scale
+    return torch.exp(0.5 * _half_layer(model, z, y, means=False))
+
+
+def _half_layer(model, z: torch.Tensor, y, means: bool) -> torch.Tensor:
+    """The hidden layers as in ``decode``, then the last layer's rows of the means' logits (``means``) or of
+    the log-variances: z (K, latent) -> (K, C, H, W), C the image's channels."""
     model._check_code(z)
     z = z[..., :model.config.latent]
     hidden = model.decoder.features(z, model.one_hot(y, len(z), z))          # (K, H)
     last = model.decoder.net[-1]
     c2, h, w = model.decoder.out_shape
     half = c2 // 2 * h * w
-    log_var = F.linear(hidden, last.weight[half:], last.bias[half:])           # (K, C·H·W)
-    return torch.exp(0.5 * log_var).view(-1, c2 // 2, h, w)
+    rows = slice(None, half) if means else slice(half, None)
+    return F.linear(hidden, last.weight[rows], last.bias[rows]).view(-1, c2 // 2, h, w)
