@@ -1,9 +1,10 @@
 """Section 3: estimating P(x), the finite Gaussian mixture against the infinite one (a VAE).
 
-Part 1 is 2-D data whose density is known (``mixture_spiral``): the true density, Gaussian
-mixtures of several sizes and a VAE with a 1-D latent are drawn as heat maps on one grid and
-scored on the same held-out points, with the true density's own score as the ceiling; then the
-same manifold in D dimensions (``mixture_sweep``).  Part 3 is the same comparison on the image
+Part 1 is 2-D data whose density is known (``mixture_spiral``; its sentences:
+``mixture_spiral_conclusion``): the true density, Gaussian mixtures of several sizes and a VAE
+with a 1-D latent are drawn as heat maps on one grid and scored on the same held-out points, with
+the true density's own score as the ceiling; then the same manifold in D dimensions
+(``mixture_sweep``).  Part 3 is the same comparison on the image
 data, with ``vaekit eval``'s numbers (``mixture_images``).  This module puts the parts together.
 """
 
@@ -14,6 +15,7 @@ import sys
 from ...i18n import N_, _, sentences
 from . import mixture_images as images
 from . import mixture_spiral as spiral_part
+from . import mixture_spiral_conclusion as spiral_words
 from . import mixture_sweep as sweep
 
 NUMBER = 3
@@ -47,4 +49,4 @@ def run(ctx):
 
 def conclusion(numbers: dict) -> str:
     """The closing sentences, from the measured numbers (``Section.numbers``: {key: {value, unit, label}})."""
-    return sentences([*spiral_part.conclusion(numbers), *sweep.conclusion(numbers), *images.conclusion(numbers)])
+    return sentences([*spiral_words.conclusion(numbers), *sweep.conclusion(numbers), *images.conclusion(numbers)])
