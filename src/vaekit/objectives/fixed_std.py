@@ -70,7 +70,9 @@ def log_normal_pixels(x: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor) 
     The terms and their sum are ``Independent(Normal(mean, scale), 3).log_prob`` of x repeated k
     times (tests/objectives/test_fixed_std.py checks them equal), without that repetition and
     without the full-size copies of a fixed f that ``Normal`` broadcasts, and then squares and
-    takes the log of, for every pixel of every code.
+    takes the log of, for every pixel of every code.  Written as ``Normal.log_prob`` writes it, from
+    the std, not as ``models.gaussian.log_normal`` (from a log-variance), so that training rounds as
+    it did with ``Normal`` and trains the same weights (docs/performance.md, "The half-layer passes").
     """
     terms = -((x - mean) ** 2) / (2 * scale ** 2) - scale.log() - math.log(math.sqrt(2 * math.pi))
     return terms.flatten(2).sum(-1)
